@@ -1,0 +1,122 @@
+//! The `Set-Cookie` header values: a live session cookie and its removal,
+//! with the configured attributes computed once at ignite.
+
+use std::fmt::Write;
+
+use super::config::SessionConfig;
+
+/// Browsers keep a cookie only when its `Set-Cookie` fits in 4096 bytes.
+pub const COOKIE_BUDGET: usize = 4096;
+
+/// Writes `Set-Cookie` values for the configured cookie.
+#[derive(Debug, Clone)]
+pub struct CookieWriter {
+    name: String,
+    /// `; Path=/; Domain=..; Secure; HttpOnly; SameSite=Lax`
+    attributes: String,
+    /// The whole removal header value.
+    removal: String,
+}
+
+const MAX_AGE: &str = "; Max-Age=";
+
+impl CookieWriter {
+    /// The writer for a checked configuration.
+    pub fn new(config: &SessionConfig) -> CookieWriter {
+        let mut attributes = format!("; Path={}", config.path);
+        if let Some(domain) = &config.domain {
+            let _ = write!(attributes, "; Domain={domain}");
+        }
+        if config.secure {
+            attributes.push_str("; Secure");
+        }
+        if config.http_only {
+            attributes.push_str("; HttpOnly");
+        }
+        let _ = write!(attributes, "; SameSite={}", config.same_site.as_str());
+        let removal = format!("{}={MAX_AGE}0{attributes}", config.cookie_name);
+        CookieWriter { name: config.cookie_name.clone(), attributes, removal }
+    }
+
+    /// The cookie name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Bytes of the live header value for a value of `value_len` characters.
+    pub fn live_len(&self, value_len: usize, max_age: u64) -> usize {
+        self.name.len() + 1 + value_len + MAX_AGE.len() + decimal_digits(max_age)
+            + self.attributes.len()
+    }
+
+    /// The live cookie: `name=value; Max-Age=N; <attributes>`.
+    pub fn live(&self, value: &str, max_age: u64) -> String {
+        let mut out = String::with_capacity(self.live_len(value.len(), max_age));
+        out.push_str(&self.name);
+        out.push('=');
+        out.push_str(value);
+        out.push_str(MAX_AGE);
+        let _ = write!(out, "{max_age}");
+        out.push_str(&self.attributes);
+        out
+    }
+
+    /// The removal cookie: same name, path, domain, Secure and SameSite as
+    /// the live one, empty value and `Max-Age=0`.
+    pub fn removal(&self) -> &str {
+        &self.removal
+    }
+}
+
+fn decimal_digits(mut n: u64) -> usize {
+    let mut digits = 1;
+    while n >= 10 {
+        n /= 10;
+        digits += 1;
+    }
+    digits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::config::SameSite;
+
+    fn config() -> SessionConfig {
+        SessionConfig {
+            secret: None,
+            old_secrets: vec![],
+            cookie_name: "__Host-sid".into(),
+            max_age: 86_400,
+            idle_timeout: 0,
+            same_site: SameSite::Lax,
+            secure: true,
+            http_only: true,
+            path: "/".into(),
+            domain: None,
+            clock_skew: 5,
+        }
+    }
+
+    #[test]
+    fn live_cookie_has_every_attribute_and_its_exact_length() {
+        let writer = CookieWriter::new(&config());
+        let live = writer.live("abc", 86_400);
+        assert_eq!(live, "__Host-sid=abc; Max-Age=86400; Path=/; Secure; HttpOnly; SameSite=Lax");
+        assert_eq!(writer.live_len(3, 86_400), live.len());
+        assert_eq!(writer.live_len(3, 9), writer.live("abc", 9).len());
+    }
+
+    #[test]
+    fn removal_matches_the_live_attributes() {
+        let mut config = config();
+        config.cookie_name = "sid".into();
+        config.domain = Some("example.com".into());
+        config.secure = false;
+        config.same_site = SameSite::Strict;
+        assert_eq!(
+            CookieWriter::new(&config).removal(),
+            "sid=; Max-Age=0; Path=/; Domain=example.com; HttpOnly; SameSite=Strict"
+        );
+    }
+}

@@ -1,0 +1,215 @@
+//! What a sealed cookie carries: the session id, its deadlines and the
+//! payload, plus the rules that decide whether a session is still alive.
+//!
+//! The JSON shape is part of wire format v1 and must not change:
+//!
+//! ```json
+//! {"id":"<128 random bits, base64url>","iat":1700000000,"exp":1700086400,"seen":1700000000,"data":{}}
+//! ```
+//!
+//! `iat` is when the session was created, `exp` the absolute deadline,
+//! `seen` when it was last sealed (the idle deadline is `seen + idle_timeout`).
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rand::rngs::OsRng;
+use rand::TryRngCore;
+use serde::{Deserialize, Serialize};
+
+use super::error::Error;
+
+/// Bytes of randomness in a session id (128 bits).
+pub const SESSION_ID_BYTES: usize = 16;
+
+/// The deadlines and identity of one session, everything but the payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Meta {
+    /// Random session id, base64url without padding.
+    pub id: String,
+    /// Issued at (Unix seconds).
+    pub iat: u64,
+    /// Absolute deadline (Unix seconds): dead when `now >= exp`.
+    pub exp: u64,
+    /// Last sealed (Unix seconds): dead when `now >= seen + idle_timeout`.
+    pub seen: u64,
+}
+
+/// The lifetime rules of the configuration, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetimes {
+    /// Absolute lifetime from creation.
+    pub max_age: u64,
+    /// Idle lifetime since the last seal; 0 turns it off.
+    pub idle_timeout: u64,
+    /// How far in the future an `iat` may lie (clock skew between replicas).
+    pub clock_skew: u64,
+}
+
+impl Meta {
+    /// A brand-new session created at `now`. Its id is empty until the
+    /// session is first saved or asked for it (most are never saved).
+    pub fn fresh(now: u64, lifetimes: &Lifetimes) -> Meta {
+        Meta { id: String::new(), iat: now, exp: now.saturating_add(lifetimes.max_age), seen: now }
+    }
+
+    /// The nearer of the two deadlines (Unix seconds).
+    pub fn deadline(&self, lifetimes: &Lifetimes) -> u64 {
+        match lifetimes.idle_timeout {
+            0 => self.exp,
+            idle => self.exp.min(self.seen.saturating_add(idle)),
+        }
+    }
+
+    /// Checks the deadlines of an opened session at `now`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Expired`] past either deadline; [`Error::FromTheFuture`] when
+    /// `iat` or `seen` lie further ahead than the allowed clock skew.
+    pub fn check_alive(&self, now: u64, lifetimes: &Lifetimes) -> Result<(), Error> {
+        let horizon = now.saturating_add(lifetimes.clock_skew);
+        if self.iat > horizon || self.seen > horizon {
+            return Err(Error::FromTheFuture);
+        }
+        if now >= self.deadline(lifetimes) {
+            return Err(Error::Expired);
+        }
+        Ok(())
+    }
+
+    /// Whether a clean session should be re-sealed to push its idle deadline
+    /// out: true once half of the idle window has passed (rolling, throttled).
+    pub fn wants_rolling(&self, now: u64, lifetimes: &Lifetimes) -> bool {
+        lifetimes.idle_timeout > 0 && now.saturating_sub(self.seen) >= lifetimes.idle_timeout / 2
+    }
+
+    /// Seconds until the nearer deadline, as a cookie `Max-Age`: at least 1.
+    pub fn max_age_at(&self, now: u64, lifetimes: &Lifetimes) -> u64 {
+        self.deadline(lifetimes).saturating_sub(now).max(1)
+    }
+}
+
+/// A new random session id: 128 bits from the OS RNG, base64url.
+pub fn new_session_id() -> String {
+    let mut bytes = [0u8; SESSION_ID_BYTES];
+    fill_random(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Fills `buf` from the operating system's RNG.
+///
+/// # Panics
+///
+/// When the OS has no randomness to give, which leaves nothing safe to do.
+pub(crate) fn fill_random(buf: &mut [u8]) {
+    if let Err(err) = OsRng.try_fill_bytes(buf) {
+        panic!("the operating system's random number generator failed: {err}");
+    }
+}
+
+/// An envelope being written: borrowed meta and payload, serialized in
+/// the v1 field order.
+#[derive(Serialize)]
+pub(crate) struct EnvelopeRef<'a, T: ?Sized> {
+    pub id: &'a str,
+    pub iat: u64,
+    pub exp: u64,
+    pub seen: u64,
+    pub data: &'a T,
+}
+
+/// An envelope as read from a cookie, with the payload typed.
+#[derive(Deserialize)]
+pub(crate) struct EnvelopeOwned<T> {
+    pub id: String,
+    pub iat: u64,
+    pub exp: u64,
+    pub seen: u64,
+    pub data: T,
+}
+
+impl<T> EnvelopeOwned<T> {
+    /// Splits into meta and payload.
+    pub fn split(self) -> (Meta, T) {
+        (Meta { id: self.id, iat: self.iat, exp: self.exp, seen: self.seen }, self.data)
+    }
+}
+
+/// Serializes `meta` and `data` as a v1 envelope into `out`.
+pub(crate) fn write_envelope<T: Serialize + ?Sized>(
+    meta: &Meta,
+    data: &T,
+    out: &mut Vec<u8>,
+) -> serde_json::Result<()> {
+    let envelope =
+        EnvelopeRef { id: &meta.id, iat: meta.iat, exp: meta.exp, seen: meta.seen, data };
+    serde_json::to_writer(out, &envelope)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIFE: Lifetimes = Lifetimes { max_age: 100, idle_timeout: 0, clock_skew: 5 };
+    const IDLE: Lifetimes = Lifetimes { max_age: 100, idle_timeout: 30, clock_skew: 5 };
+
+    fn meta(iat: u64, seen: u64, exp: u64) -> Meta {
+        Meta { id: "x".into(), iat, exp, seen }
+    }
+
+    #[test]
+    fn alive_until_the_absolute_deadline() {
+        let m = meta(1000, 1000, 1100);
+        assert_eq!(m.check_alive(1099, &LIFE), Ok(()));
+        assert_eq!(m.check_alive(1100, &LIFE), Err(Error::Expired));
+        assert_eq!(m.check_alive(5000, &LIFE), Err(Error::Expired));
+    }
+
+    #[test]
+    fn idle_deadline_ends_a_quiet_session_first() {
+        let m = meta(1000, 1010, 1100);
+        assert_eq!(m.check_alive(1039, &IDLE), Ok(()));
+        assert_eq!(m.check_alive(1040, &IDLE), Err(Error::Expired));
+        assert_eq!(m.check_alive(1040, &LIFE), Ok(()), "idle off: only exp counts");
+    }
+
+    #[test]
+    fn issued_in_the_future_beyond_skew_is_refused() {
+        let m = meta(1010, 1010, 1110);
+        assert_eq!(m.check_alive(1005, &LIFE), Ok(()), "5 s of skew allowed");
+        assert_eq!(m.check_alive(1004, &LIFE), Err(Error::FromTheFuture));
+    }
+
+    #[test]
+    fn rolling_starts_at_half_the_idle_window() {
+        let m = meta(1000, 1000, 1100);
+        assert!(!m.wants_rolling(1014, &IDLE));
+        assert!(m.wants_rolling(1015, &IDLE));
+        assert!(!m.wants_rolling(1099, &LIFE), "no rolling without idle timeout");
+    }
+
+    #[test]
+    fn max_age_counts_to_the_nearer_deadline_and_never_below_one() {
+        let m = meta(1000, 1000, 1100);
+        assert_eq!(m.max_age_at(1000, &LIFE), 100);
+        assert_eq!(m.max_age_at(1000, &IDLE), 30);
+        assert_eq!(m.max_age_at(1100, &LIFE), 1);
+    }
+
+    #[test]
+    fn fresh_ids_are_128_bits_and_distinct() {
+        let a = new_session_id();
+        assert_eq!(URL_SAFE_NO_PAD.decode(&a).map(|b| b.len()), Ok(SESSION_ID_BYTES));
+        assert_ne!(a, new_session_id());
+    }
+
+    #[test]
+    fn envelope_fields_keep_the_v1_order() {
+        let mut out = Vec::new();
+        write_envelope(&meta(1, 2, 3), &serde_json::json!({"views": 1}), &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"id":"x","iat":1,"exp":3,"seen":2,"data":{"views":1}}"#
+        );
+    }
+}

@@ -1,0 +1,74 @@
+//! The library's one error type.
+//!
+//! Authentication failures say nothing more than "invalid": the reason a
+//! cookie did not open is never more specific than the attacker needs.
+
+use std::fmt;
+
+/// Everything that can go wrong in the session library.
+///
+/// Cookie failures ([`Error::Invalid`], [`Error::Expired`], ...) never reach
+/// a client: the request guard turns them into a fresh session and logs the
+/// reason at debug level. Configuration failures ([`Error::Config`]) stop the
+/// launch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The cookie is malformed, tampered, truncated, sealed for another
+    /// cookie name or by a key we do not hold. Deliberately unspecific.
+    Invalid,
+    /// The cookie was sealed by a key id that is not in the key ring.
+    UnknownKey,
+    /// The cookie opened, but its absolute or idle deadline has passed.
+    Expired,
+    /// The cookie opened, but claims to be issued in the future (beyond the
+    /// allowed clock skew).
+    FromTheFuture,
+    /// The cookie opened, but its payload no longer decodes as the
+    /// application's session type.
+    Payload(String),
+    /// The sealed cookie would not fit the browser's size budget.
+    TooLarge {
+        /// Bytes the whole `Set-Cookie` value would take.
+        needed: usize,
+        /// Bytes allowed.
+        budget: usize,
+    },
+    /// The configuration is unusable; the message says how to fix it.
+    Config(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Invalid => f.write_str("invalid session cookie"),
+            Error::UnknownKey => f.write_str("session cookie sealed by an unknown key"),
+            Error::Expired => f.write_str("session expired"),
+            Error::FromTheFuture => f.write_str("session issued in the future"),
+            Error::Payload(why) => write!(f, "session payload does not decode: {why}"),
+            Error::TooLarge { needed, budget } => write!(
+                f,
+                "sealed session cookie needs {needed} bytes, over the budget of {budget} bytes"
+            ),
+            Error::Config(msg) => write!(f, "session configuration: {msg}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_says_nothing_specific() {
+        assert_eq!(Error::Invalid.to_string(), "invalid session cookie");
+    }
+
+    #[test]
+    fn too_large_names_both_sizes() {
+        let text = Error::TooLarge { needed: 5000, budget: 4096 }.to_string();
+        assert!(text.contains("5000") && text.contains("4096"), "{text}");
+    }
+}

@@ -1,0 +1,245 @@
+//! The [`Sessions`] fairing: at ignite it turns configuration into keys and
+//! managed [`SessionState`]; on every response it decides whether the
+//! session is sealed, removed or left alone (DESIGN.md's lifecycle).
+
+use std::sync::Arc;
+
+use rocket::fairing::{self, Fairing, Info, Kind};
+use rocket::http::{ContentType, Header, Status};
+use rocket::{Build, Request, Response, Rocket};
+
+use super::clock::{Clock, SystemClock};
+use super::config::SessionConfig;
+use super::cookie::COOKIE_BUDGET;
+use super::envelope::Lifetimes;
+use super::error::Error;
+use super::keys::{hex, KeyAge, KeyRing};
+use super::seal::{Sealer, HEADER_LEN};
+use super::secret::Secret;
+use super::slot::{Origin, Slot, SlotState};
+use super::state::SessionState;
+
+/// The fairing that makes [`Session`](super::Session) work. Attach it once.
+///
+/// # Example
+///
+/// ```
+/// use sealed_session::session::Sessions;
+///
+/// let rocket = rocket::build().attach(Sessions::fairing());
+/// ```
+pub struct Sessions {
+    clock: Arc<dyn Clock>,
+}
+
+impl Sessions {
+    /// The fairing, reading its configuration from Rocket's figment.
+    pub fn fairing() -> Sessions {
+        Sessions { clock: Arc::new(SystemClock) }
+    }
+
+    /// Reads time from `clock` instead of the system clock (for tests).
+    pub fn with_clock(mut self, clock: impl Clock) -> Sessions {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    fn build_state(&self, rocket: &Rocket<Build>) -> Result<SessionState, Error> {
+        let config = SessionConfig::from_figment(rocket.figment())?;
+        let current = match &config.secret {
+            Some(secret) => secret.clone(),
+            None => {
+                log::warn!(
+                    "no session secret configured: using a random key for this process, so \
+                     sessions end when it restarts (set SESSION_SECRET to keep them)"
+                );
+                Secret::generate()
+            }
+        };
+        let ring = KeyRing::new(&current, &config.old_secrets)?;
+        log::info!(
+            "sessions: cookie `{}`, sealing key id {}, {} old key(s)",
+            config.cookie_name,
+            hex(&ring.current().id()),
+            config.old_secrets.len()
+        );
+        let sealer = Sealer::new(ring, &config.cookie_name);
+        Ok(SessionState::new(&config, sealer, self.clock.clone()))
+    }
+}
+
+/// What the response does with the session cookie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Action {
+    /// No `Set-Cookie` at all.
+    Nothing,
+    /// Seal the session and send it.
+    Seal,
+    /// Send the removal cookie.
+    Remove,
+}
+
+/// The lifecycle rules of DESIGN.md, given a response that is not a 5xx.
+pub(crate) fn decide(state: &SlotState, now: u64, lifetimes: &Lifetimes) -> Action {
+    if state.dirty || state.destroyed {
+        if state.dirty && !state.payload.is_empty() {
+            return Action::Seal;
+        }
+        return if state.had_cookie { Action::Remove } else { Action::Nothing };
+    }
+    match state.origin {
+        Origin::Opened { key_age: KeyAge::Old, .. } => Action::Seal,
+        Origin::Opened { .. } if state.meta.wants_rolling(now, lifetimes) => Action::Seal,
+        _ => Action::Nothing,
+    }
+}
+
+/// Seals the session into a whole `Set-Cookie` value, within the budget.
+fn seal(sessions: &SessionState, state: &mut SlotState, now: u64) -> Result<String, Error> {
+    state.meta.seen = now;
+    state.id();
+    let max_age = state.meta.max_age_at(now, &sessions.lifetimes);
+    let (meta, payload) = (&state.meta, &state.payload);
+    let value = sessions.sealer.seal_with(|buf| {
+        payload.write_envelope(meta, buf).map_err(|err| {
+            Error::Payload(format!("{:?} error while serializing", err.classify()))
+        })?;
+        let value_len = Sealer::sealed_len(buf.len() - HEADER_LEN);
+        let needed = sessions.cookie.live_len(value_len, max_age);
+        match needed > COOKIE_BUDGET {
+            true => Err(Error::TooLarge { needed, budget: COOKIE_BUDGET }),
+            false => Ok(()),
+        }
+    })?;
+    Ok(sessions.cookie.live(&value, max_age))
+}
+
+/// Adds a session `Set-Cookie`, and the headers that keep any cache from
+/// storing it or handing it to another user.
+fn send_cookie(res: &mut Response<'_>, set_cookie: String) {
+    res.adjoin_header(Header::new("Set-Cookie", set_cookie));
+    res.set_raw_header("Cache-Control", "private, no-store");
+    res.adjoin_raw_header("Vary", "Cookie");
+}
+
+/// Replaces the whole response with a bare 500 page: nothing of the
+/// failed response (no `Set-Cookie` at all) reaches the client.
+fn replace_with_500(res: &mut Response<'_>) {
+    const PAGE: &str = "<!DOCTYPE html><html><head><title>500 Internal Server Error</title>\
+        </head><body><h1>500 Internal Server Error</h1><p>The session could not be saved. \
+        Nothing was changed.</p></body></html>";
+    *res = Response::build()
+        .status(Status::InternalServerError)
+        .header(ContentType::HTML)
+        .raw_header("Cache-Control", "no-store")
+        .sized_body(PAGE.len(), std::io::Cursor::new(PAGE))
+        .finalize();
+}
+
+#[rocket::async_trait]
+impl Fairing for Sessions {
+    fn info(&self) -> Info {
+        Info { name: "Sealed sessions", kind: Kind::Ignite | Kind::Response | Kind::Singleton }
+    }
+
+    async fn on_ignite(&self, rocket: Rocket<Build>) -> fairing::Result {
+        match self.build_state(&rocket) {
+            Ok(state) => Ok(rocket.manage(state)),
+            Err(err) => {
+                // On stderr whatever the log level: the launch stops here.
+                eprintln!("error: {err}");
+                log::error!("{err}");
+                Err(rocket)
+            }
+        }
+    }
+
+    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
+        let Some(sessions) = req.rocket().state::<SessionState>() else { return };
+        let slot = req.local_cache(Slot::default);
+        let mut guard = slot.lock();
+        let Some(state) = guard.as_mut() else { return };
+        if res.status().class().is_server_error() {
+            return; // the client keeps the cookie it has
+        }
+        let now = sessions.clock.now();
+        match decide(state, now, &sessions.lifetimes) {
+            Action::Nothing => {}
+            Action::Remove => send_cookie(res, sessions.cookie.removal().to_owned()),
+            Action::Seal => match seal(sessions, state, now) {
+                Ok(set_cookie) => send_cookie(res, set_cookie),
+                Err(err) => {
+                    log::error!("{} {}: {err}; answering 500", req.method(), req.uri().path());
+                    replace_with_500(res);
+                }
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::envelope::Meta;
+
+    const LIFE: Lifetimes = Lifetimes { max_age: 100, idle_timeout: 40, clock_skew: 5 };
+
+    fn state(origin: Origin, had_cookie: bool, views: u32) -> SlotState {
+        SlotState {
+            meta: Meta { id: "x".into(), iat: 1000, exp: 1100, seen: 1000 },
+            payload: Box::new(views),
+            origin,
+            had_cookie,
+            dirty: false,
+            destroyed: false,
+        }
+    }
+
+    const CURRENT: Origin = Origin::Opened { key_age: KeyAge::Current, key_id: [0; 4] };
+    const OLD: Origin = Origin::Opened { key_age: KeyAge::Old, key_id: [1; 4] };
+
+    #[test]
+    fn clean_sessions_send_nothing() {
+        assert_eq!(decide(&state(CURRENT, true, 3), 1001, &LIFE), Action::Nothing);
+        assert_eq!(decide(&state(Origin::Fresh, false, 0), 1001, &LIFE), Action::Nothing);
+    }
+
+    #[test]
+    fn changed_sessions_with_data_are_sealed() {
+        let mut s = state(Origin::Fresh, false, 1);
+        s.dirty = true;
+        assert_eq!(decide(&s, 1001, &LIFE), Action::Seal);
+    }
+
+    #[test]
+    fn emptied_or_destroyed_sessions_are_removed_only_if_the_client_had_a_cookie() {
+        let mut emptied = state(CURRENT, true, 0);
+        emptied.dirty = true;
+        assert_eq!(decide(&emptied, 1001, &LIFE), Action::Remove);
+        let mut never_had_one = state(Origin::Fresh, false, 0);
+        never_had_one.dirty = true;
+        assert_eq!(decide(&never_had_one, 1001, &LIFE), Action::Nothing);
+        let mut destroyed = state(Origin::Fresh, true, 0);
+        destroyed.destroyed = true;
+        assert_eq!(decide(&destroyed, 1001, &LIFE), Action::Remove);
+    }
+
+    #[test]
+    fn changes_after_destroy_start_a_new_saved_session() {
+        let mut s = state(Origin::Fresh, true, 2);
+        s.destroyed = true;
+        s.dirty = true;
+        assert_eq!(decide(&s, 1001, &LIFE), Action::Seal);
+    }
+
+    #[test]
+    fn old_keys_are_resealed_even_when_clean() {
+        assert_eq!(decide(&state(OLD, true, 3), 1001, &LIFE), Action::Seal);
+    }
+
+    #[test]
+    fn rolling_reseals_past_half_the_idle_window() {
+        assert_eq!(decide(&state(CURRENT, true, 3), 1019, &LIFE), Action::Nothing);
+        assert_eq!(decide(&state(CURRENT, true, 3), 1020, &LIFE), Action::Seal);
+    }
+}

@@ -1,0 +1,230 @@
+//! [`Session<'r, T>`]: the request guard handlers use to read and change
+//! the session. It opens the cookie once per request (cached in the
+//! request-local slot, also across several guards and catchers) and records
+//! what changed for the fairing.
+
+use std::marker::PhantomData;
+
+use rocket::http::Status;
+use rocket::request::{FromRequest, Outcome, Request};
+use rocket::{Ignite, Rocket, Sentinel};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::envelope::Meta;
+use super::error::Error;
+use super::keys::{hex, KeyAge};
+use super::slot::{Origin, Slot, SlotState};
+use super::state::SessionState;
+
+/// The bounds a session payload type needs; implemented for every such type.
+pub trait SessionData: Serialize + DeserializeOwned + Default + Send + Sync + 'static {}
+impl<T: Serialize + DeserializeOwned + Default + Send + Sync + 'static> SessionData for T {}
+
+/// The session of the current request, with a payload of type `T`.
+///
+/// A missing, tampered, expired or otherwise unusable cookie gives a new
+/// empty session (`T::default()`), never an error. Changes are sealed into
+/// the cookie by the [`Sessions`](super::Sessions) fairing after the handler
+/// returns; reading alone never sends a cookie.
+///
+/// # Example
+///
+/// ```
+/// use rocket::get;
+/// use sealed_session::session::Session;
+///
+/// #[derive(Default, serde::Serialize, serde::Deserialize)]
+/// struct Visits { views: u64 }
+///
+/// #[get("/")]
+/// fn index(session: Session<'_, Visits>) -> String {
+///     let views = session.update(|v| { v.views += 1; v.views });
+///     format!("You have visited this page {views} times.")
+/// }
+/// ```
+///
+/// # Outcomes
+///
+/// Always succeeds when the fairing is attached. Without it, launch is
+/// aborted by this type's [`Sentinel`]; if the guard is still reached (from
+/// a custom guard that Rocket's sentinels cannot see), it fails with `500`.
+///
+/// # Concurrency
+///
+/// Two requests that change the same session at once each seal their own
+/// version: the last response wins.
+pub struct Session<'r, T: SessionData> {
+    slot: &'r Slot,
+    sessions: &'r SessionState,
+    _payload: PhantomData<fn() -> T>,
+}
+
+impl<'r, T: SessionData> Session<'r, T> {
+    fn with<R>(&self, f: impl FnOnce(&mut SlotState) -> R) -> R {
+        let mut guard = self.slot.lock();
+        match guard.as_mut() {
+            Some(state) => f(state),
+            None => unreachable!("the guard opens the slot before handing out a Session"),
+        }
+    }
+
+    /// Reads the payload through a closure.
+    ///
+    /// # Panics
+    ///
+    /// When another `Session` method is called inside `f`.
+    pub fn read<R>(&self, f: impl FnOnce(&T) -> R) -> R {
+        self.with(|state| f(state.typed_mut::<T>()))
+    }
+
+    /// A copy of the payload.
+    pub fn get(&self) -> T
+    where
+        T: Clone,
+    {
+        self.read(T::clone)
+    }
+
+    /// Changes the payload through a closure and marks the session changed.
+    ///
+    /// # Panics
+    ///
+    /// When another `Session` method is called inside `f`.
+    pub fn update<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        self.with(|state| {
+            state.dirty = true;
+            f(state.typed_mut::<T>())
+        })
+    }
+
+    /// Replaces the payload.
+    pub fn set(&self, value: T) {
+        self.update(|data| *data = value);
+    }
+
+    /// Takes the payload out, leaving `T::default()`. An emptied session's
+    /// cookie is removed.
+    pub fn take(&self) -> T {
+        self.update(std::mem::take)
+    }
+
+    /// Gives the session a new id, keeping its data and deadlines. Call it
+    /// on every privilege change (login) to defeat session fixation.
+    pub fn regenerate(&self) {
+        self.with(|state| {
+            state.meta.id = super::envelope::new_session_id();
+            state.dirty = true;
+        })
+    }
+
+    /// Ends the session: its data is dropped and the client's cookie is
+    /// removed. Changes made afterwards start a new session with a new id.
+    pub fn destroy(&self) {
+        let now = self.sessions.clock.now();
+        self.with(|state| {
+            state.payload = Box::new(T::default());
+            state.meta = Meta::fresh(now, &self.sessions.lifetimes);
+            state.origin = Origin::Fresh;
+            state.dirty = false;
+            state.destroyed = true;
+        })
+    }
+
+    /// Saves the session in this response even though nothing changed,
+    /// e.g. to push out its idle deadline.
+    pub fn mark_dirty(&self) {
+        self.with(|state| state.dirty = true);
+    }
+
+    /// The session id (128 random bits, base64url). A new session gets its
+    /// id on first use.
+    pub fn id(&self) -> String {
+        self.with(|state| state.id().to_owned())
+    }
+
+    /// Whether the request came without a usable session (this session is new).
+    pub fn is_new(&self) -> bool {
+        self.with(|state| state.origin == Origin::Fresh)
+    }
+
+    /// When the session was created (Unix seconds).
+    pub fn issued_at(&self) -> u64 {
+        self.with(|state| state.meta.iat)
+    }
+
+    /// The absolute deadline (Unix seconds).
+    pub fn absolute_deadline(&self) -> u64 {
+        self.with(|state| state.meta.exp)
+    }
+
+    /// When the session ends (Unix seconds): the nearer of the absolute and
+    /// the idle deadline, counting the idle window from now if this
+    /// response will save the session.
+    pub fn expires_at(&self) -> u64 {
+        let now = self.sessions.clock.now();
+        let lifetimes = &self.sessions.lifetimes;
+        self.with(|state| {
+            let mut meta = state.meta.clone();
+            if state.dirty || meta.wants_rolling(now, lifetimes) {
+                meta.seen = now;
+            }
+            meta.deadline(lifetimes)
+        })
+    }
+
+    /// The hex id of the key that opened this session's cookie, if any.
+    pub fn key_id(&self) -> Option<String> {
+        self.with(|state| match state.origin {
+            Origin::Opened { key_id, .. } => Some(hex(&key_id)),
+            Origin::Fresh => None,
+        })
+    }
+
+    /// Whether the cookie was opened by an old key (and will be re-sealed).
+    pub fn opened_with_old_key(&self) -> bool {
+        self.with(|state| matches!(state.origin, Origin::Opened { key_age: KeyAge::Old, .. }))
+    }
+}
+
+#[rocket::async_trait]
+impl<'r, T: SessionData> FromRequest<'r> for Session<'r, T> {
+    type Error = Error;
+
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let Some(sessions) = req.rocket().state::<SessionState>() else {
+            log::error!("Session used but the Sessions fairing is not attached");
+            return Outcome::Error((
+                Status::InternalServerError,
+                Error::Config("the Sessions fairing is not attached".into()),
+            ));
+        };
+        let slot = req.local_cache(Slot::default);
+        {
+            let mut guard = slot.lock();
+            match guard.as_mut() {
+                Some(state) => {
+                    state.typed_mut::<T>();
+                }
+                None => {
+                    let cookie = req.cookies().get(sessions.cookie_name()).map(|c| c.value());
+                    *guard = Some(sessions.open::<T>(cookie));
+                }
+            }
+        }
+        Outcome::Success(Session { slot, sessions, _payload: PhantomData })
+    }
+}
+
+impl<T: SessionData> Sentinel for Session<'_, T> {
+    fn abort(rocket: &Rocket<Ignite>) -> bool {
+        if rocket.state::<SessionState>().is_some() {
+            return false;
+        }
+        log::error!(
+            "a route uses Session but the Sessions fairing is not attached: \
+             add `.attach(Sessions::fairing())`"
+        );
+        true
+    }
+}

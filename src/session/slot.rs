@@ -1,0 +1,126 @@
+//! The request-local slot that the [`Session`](super::Session) guard and
+//! the fairing share (`req.local_cache`).
+//!
+//! The fairing is not generic over the payload type, so the slot holds the
+//! payload type-erased behind [`ErasedPayload`]: typed for the guard (no
+//! re-parsing between guard calls), serializable for the fairing.
+
+use std::any::Any;
+use std::sync::{Mutex, MutexGuard, TryLockError};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::envelope::{write_envelope, Meta};
+use super::keys::{KeyAge, KEY_ID_LEN};
+
+/// A session payload with its type erased.
+pub(crate) trait ErasedPayload: Send + Sync {
+    fn as_any(&self) -> &dyn Any;
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+    /// Writes the whole v1 envelope (meta + this payload) as JSON.
+    fn write_envelope(&self, meta: &Meta, out: &mut Vec<u8>) -> serde_json::Result<()>;
+    /// Whether the payload holds nothing (serializes like `T::default()`).
+    fn is_empty(&self) -> bool;
+    /// The payload as a JSON value, to convert to another type.
+    fn to_value(&self) -> serde_json::Result<serde_json::Value>;
+}
+
+impl<T: Serialize + Default + Send + Sync + 'static> ErasedPayload for T {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+
+    fn write_envelope(&self, meta: &Meta, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        write_envelope(meta, self, out)
+    }
+
+    fn is_empty(&self) -> bool {
+        match (serde_json::to_vec(self), serde_json::to_vec(&T::default())) {
+            (Ok(mine), Ok(default)) => mine == default,
+            _ => false,
+        }
+    }
+
+    fn to_value(&self) -> serde_json::Result<serde_json::Value> {
+        serde_json::to_value(self)
+    }
+}
+
+/// Where the session of this request came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// No valid cookie: a new, empty session.
+    Fresh,
+    /// Opened from the request's cookie by this key.
+    Opened { key_age: KeyAge, key_id: [u8; KEY_ID_LEN] },
+}
+
+/// One request's session.
+pub(crate) struct SlotState {
+    /// Id and deadlines. A fresh session's id is empty until first needed.
+    pub meta: Meta,
+    pub payload: Box<dyn ErasedPayload>,
+    pub origin: Origin,
+    /// The request carried a cookie of our name (valid or not).
+    pub had_cookie: bool,
+    /// Changed since opened: must be sealed (or removed when empty).
+    pub dirty: bool,
+    /// `destroy()` was called: the client's cookie must go.
+    pub destroyed: bool,
+}
+
+impl SlotState {
+    /// The session id, assigning a random one to a fresh session.
+    pub fn id(&mut self) -> &str {
+        if self.meta.id.is_empty() {
+            self.meta.id = super::envelope::new_session_id();
+        }
+        &self.meta.id
+    }
+
+    /// The payload as `T`, converting it first if another type put it here.
+    pub fn typed_mut<T>(&mut self) -> &mut T
+    where
+        T: Serialize + DeserializeOwned + Default + Send + Sync + 'static,
+    {
+        if !self.payload.as_any().is::<T>() {
+            let converted = self.payload.to_value().and_then(serde_json::from_value::<T>);
+            self.payload = Box::new(converted.unwrap_or_else(|err| {
+                log::debug!("session payload does not decode as the requested type: {err}");
+                T::default()
+            }));
+        }
+        match self.payload.as_any_mut().downcast_mut::<T>() {
+            Some(typed) => typed,
+            None => unreachable!("the payload was just made a T"),
+        }
+    }
+}
+
+/// The slot in request-local state: empty until a guard opens the session.
+#[derive(Default)]
+pub(crate) struct Slot(Mutex<Option<SlotState>>);
+
+impl Slot {
+    /// Locks the slot.
+    ///
+    /// # Panics
+    ///
+    /// When a session method is called inside an `update`/`read` closure of
+    /// the same request (the lock is held; waiting would deadlock).
+    pub fn lock(&self) -> MutexGuard<'_, Option<SlotState>> {
+        match self.0.try_lock() {
+            Ok(guard) => guard,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => panic!(
+                "a Session method was called inside a Session::update or Session::read closure; \
+                 finish the closure first"
+            ),
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! [`SessionState`]: what the fairing builds at ignite and manages, and the
+//! open path that turns a request's cookie into a [`SlotState`].
+
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::clock::Clock;
+use super::config::SessionConfig;
+use super::cookie::CookieWriter;
+use super::envelope::{EnvelopeOwned, Lifetimes, Meta};
+use super::error::Error;
+use super::seal::Sealer;
+use super::slot::{Origin, SlotState};
+
+/// The ready-to-use session machinery, managed by Rocket after ignite.
+pub struct SessionState {
+    pub(crate) sealer: Sealer,
+    pub(crate) cookie: CookieWriter,
+    pub(crate) lifetimes: Lifetimes,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+impl SessionState {
+    /// Builds the state from a checked configuration and a key ring's sealer.
+    pub(crate) fn new(config: &SessionConfig, sealer: Sealer, clock: Arc<dyn Clock>) -> Self {
+        SessionState {
+            sealer,
+            cookie: CookieWriter::new(config),
+            lifetimes: Lifetimes {
+                max_age: config.max_age,
+                idle_timeout: config.idle_timeout,
+                clock_skew: config.clock_skew,
+            },
+            clock,
+        }
+    }
+
+    /// The session cookie's name.
+    pub fn cookie_name(&self) -> &str {
+        self.cookie.name()
+    }
+
+    /// Opens the request's cookie value (if any) as a session of `T`.
+    /// Anything that does not open is a fresh session; the reason is logged
+    /// at debug level, without any cookie content.
+    pub(crate) fn open<T>(&self, cookie_value: Option<&str>) -> SlotState
+    where
+        T: Serialize + DeserializeOwned + Default + Send + Sync + 'static,
+    {
+        let now = self.clock.now();
+        let opened = cookie_value.map(|value| self.open_value::<T>(value, now));
+        match opened {
+            Some(Ok((meta, data, origin))) => SlotState {
+                meta,
+                payload: Box::new(data),
+                origin,
+                had_cookie: true,
+                dirty: false,
+                destroyed: false,
+            },
+            Some(Err(reason)) => {
+                log::debug!("session cookie not accepted ({reason}); starting a fresh session");
+                self.fresh::<T>(now, true)
+            }
+            None => self.fresh::<T>(now, false),
+        }
+    }
+
+    /// A new, empty session.
+    pub(crate) fn fresh<T>(&self, now: u64, had_cookie: bool) -> SlotState
+    where
+        T: Serialize + DeserializeOwned + Default + Send + Sync + 'static,
+    {
+        SlotState {
+            meta: Meta::fresh(now, &self.lifetimes),
+            payload: Box::new(T::default()),
+            origin: Origin::Fresh,
+            had_cookie,
+            dirty: false,
+            destroyed: false,
+        }
+    }
+
+    fn open_value<T: DeserializeOwned>(
+        &self,
+        value: &str,
+        now: u64,
+    ) -> Result<(Meta, T, Origin), Error> {
+        let opened = self.sealer.open(value)?;
+        let envelope: EnvelopeOwned<T> =
+            serde_json::from_slice(opened.plaintext()).map_err(|err| {
+                // The message of a serde error can quote the plaintext: log its kind only.
+                Error::Payload(format!("{:?} error at column {}", err.classify(), err.column()))
+            })?;
+        let (meta, data) = envelope.split();
+        meta.check_alive(now, &self.lifetimes)?;
+        Ok((meta, data, Origin::Opened { key_age: opened.key_age(), key_id: opened.key_id() }))
+    }
+}
