@@ -20,6 +20,8 @@ use super::error::Error;
 
 /// Bytes of randomness in a session id (128 bits).
 pub const SESSION_ID_BYTES: usize = 16;
+/// Characters in a session id (base64url of 16 bytes, unpadded).
+pub const SESSION_ID_CHARS: usize = 22;
 
 /// The deadlines and identity of one session, everything but the payload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -200,6 +202,7 @@ mod tests {
     fn fresh_ids_are_128_bits_and_distinct() {
         let a = new_session_id();
         assert_eq!(URL_SAFE_NO_PAD.decode(&a).map(|b| b.len()), Ok(SESSION_ID_BYTES));
+        assert_eq!(a.len(), SESSION_ID_CHARS);
         assert_ne!(a, new_session_id());
     }
 

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::envelope::Meta;
+use super::seal::Sealer;
 use super::error::Error;
 use super::keys::{hex, KeyAge};
 use super::slot::{Origin, Slot, SlotState};
@@ -170,6 +171,30 @@ impl<'r, T: SessionData> Session<'r, T> {
                 meta.seen = now;
             }
             meta.deadline(lifetimes)
+        })
+    }
+
+    /// Bytes the whole `Set-Cookie` header value would take if the session
+    /// were saved now, to compare with [`COOKIE_BUDGET`](super::COOKIE_BUDGET) before storing more.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Payload`] when the payload does not serialize.
+    pub fn sealed_len(&self) -> Result<usize, Error> {
+        let sessions = self.sessions;
+        let now = sessions.clock.now();
+        self.with(|state| {
+            let mut meta = state.meta.clone();
+            meta.seen = now;
+            if meta.id.is_empty() {
+                meta.id = "x".repeat(super::envelope::SESSION_ID_CHARS);
+            }
+            let mut json = Vec::with_capacity(256);
+            state.payload.write_envelope(&meta, &mut json).map_err(|err| {
+                Error::Payload(format!("{:?} error while serializing", err.classify()))
+            })?;
+            let value_len = Sealer::sealed_len(json.len());
+            Ok(sessions.cookie.live_len(value_len, meta.max_age_at(now, &sessions.lifetimes)))
         })
     }
 
