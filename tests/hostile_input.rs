@@ -1,0 +1,514 @@
+//! Hostile `Cookie` headers sent through the whole request path (guard,
+//! handler, fairing) of a small test rocket: every one of them must give a
+//! 200 with either a fresh session or the genuine one, never a 4xx/5xx.
+//!
+//! Rocket's local client does not parse a raw `Cookie` header into the
+//! request's cookie jar (only the HTTP server does, in
+//! `rocket::Request::from_hyp`). [`send`] therefore parses the raw header
+//! exactly as the server does (split on `;`, trim, `Cookie::parse_encoded`,
+//! `add_original`, so a later cookie of the same name replaces an earlier
+//! one) and hands the cookies to the local request, besides attaching the
+//! raw header itself. The `over_tcp_*` tests run a real server on loopback
+//! and send raw bytes (including bytes that are not UTF-8) to make sure the
+//! two paths agree.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rocket::fairing::AdHoc;
+use rocket::http::{Cookie, Header, Status};
+use rocket::local::blocking::Client;
+use rocket::{get, routes, Build, Rocket};
+use sealed_session::session::{KeyRing, ManualClock, Sealer, Secret, Session, Sessions};
+use serde::{Deserialize, Serialize};
+
+const NAME: &str = "sid";
+const T0: u64 = 1_700_000_000;
+const MAX_AGE: u64 = 86_400;
+
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+struct Counter {
+    n: u64,
+}
+
+/// Increments the counter; answers `n new`.
+#[get("/")]
+fn increment(session: Session<'_, Counter>) -> String {
+    let n = session.update(|c| {
+        c.n += 1;
+        c.n
+    });
+    format!("{n} {}", session.is_new())
+}
+
+/// Reads the counter without changing it; answers `n new`.
+#[get("/read")]
+fn read(session: Session<'_, Counter>) -> String {
+    format!("{} {}", session.read(|c| c.n), session.is_new())
+}
+
+/// The test rocket: a known secret, the default cookie name, a clock the
+/// test moves.
+fn test_rocket(secret: &Secret, clock: &ManualClock) -> Rocket<Build> {
+    rocket_with(secret, clock, rocket::Config::figment())
+}
+
+fn rocket_with(
+    secret: &Secret,
+    clock: &ManualClock,
+    figment: rocket::figment::Figment,
+) -> Rocket<Build> {
+    let figment = figment
+        .merge(("session.secret", secret.to_base64()))
+        .merge(("session.cookie_name", NAME))
+        .merge(("session.max_age", MAX_AGE))
+        .merge(("session.idle_timeout", 0))
+        .merge(("log_level", "off"));
+    rocket::custom(figment)
+        .attach(Sessions::fairing().with_clock(clock.clone()))
+        .mount("/", routes![increment, read])
+}
+
+struct Fixture {
+    client: Client,
+    secret: Secret,
+    clock: ManualClock,
+}
+
+fn fixture() -> Fixture {
+    let secret = Secret::generate();
+    let clock = ManualClock::new(T0);
+    let client = Client::untracked(test_rocket(&secret, &clock)).expect("test rocket ignites");
+    Fixture { client, secret, clock }
+}
+
+/// What a response said about the session.
+#[derive(Debug)]
+struct Reply {
+    status: Status,
+    /// The counter the handler saw (after its own increment on `/`).
+    n: u64,
+    /// Whether the handler got a fresh session.
+    new: bool,
+    /// The value of our `Set-Cookie`, if any.
+    cookie: Option<String>,
+}
+
+/// Sends `GET path` with `cookie_header` as the raw `Cookie` header value,
+/// its cookies parsed as Rocket's HTTP server parses them.
+fn send(client: &Client, path: &str, cookie_header: Option<&str>) -> Reply {
+    let mut req = client.get(path.to_owned());
+    if let Some(raw) = cookie_header {
+        req = req.header(Header::new("Cookie", raw.to_owned()));
+        // As `rocket::Request::from_hyp` does for every `Cookie` header.
+        for part in raw.split(';').map(str::trim) {
+            if let Ok(cookie) = Cookie::parse_encoded(part.to_owned()) {
+                req = req.cookie(cookie.into_owned());
+            }
+        }
+    }
+    let res = req.dispatch();
+    let status = res.status();
+    let cookie = res
+        .headers()
+        .get("Set-Cookie")
+        .filter_map(|v| v.strip_prefix(&format!("{NAME}=")).map(str::to_owned))
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+        .find(|v| !v.is_empty());
+    let body = res.into_string().unwrap_or_default();
+    let (n, new) = parse_body(&body);
+    Reply { status, n, new, cookie }
+}
+
+fn parse_body(body: &str) -> (u64, bool) {
+    let mut words = body.split_whitespace();
+    let n = words.next().and_then(|w| w.parse().ok()).unwrap_or(u64::MAX);
+    let new = words.next() == Some("true");
+    (n, new)
+}
+
+/// A genuine cookie holding `n`, obtained from the server itself.
+fn genuine(fx: &Fixture, n: u64) -> String {
+    let mut cookie = send(&fx.client, "/", None).cookie.expect("a first visit sets a cookie");
+    for _ in 1..n {
+        cookie = send(&fx.client, "/", Some(&format!("{NAME}={cookie}")))
+            .cookie
+            .expect("every increment re-seals");
+    }
+    cookie
+}
+
+/// Asserts the request got a 200 and a fresh session (on `/`: counter 1 and a
+/// new cookie that itself works).
+fn assert_fresh(fx: &Fixture, path: &str, reply: &Reply, what: &str) {
+    assert_eq!(reply.status, Status::Ok, "{what}: {reply:?}");
+    assert!(reply.new, "{what}: expected a fresh session, got {reply:?}");
+    match path {
+        "/" => {
+            assert_eq!(reply.n, 1, "{what}: {reply:?}");
+            let cookie = reply.cookie.as_deref().expect("the fresh session is saved");
+            let next = send(&fx.client, "/read", Some(&format!("{NAME}={cookie}")));
+            assert_eq!((next.status, next.n, next.new), (Status::Ok, 1, false), "{what}");
+        }
+        _ => {
+            assert_eq!(reply.n, 0, "{what}: {reply:?}");
+            assert_eq!(reply.cookie, None, "{what}: reading alone sets no cookie");
+        }
+    }
+}
+
+/// Seals a hand-made envelope with `secret` for cookie `name`.
+fn forge(secret: &Secret, name: &str, iat: u64, n: u64) -> String {
+    let sealer = Sealer::new(KeyRing::new(secret, &[]).expect("a generated secret"), name);
+    let envelope = format!(
+        r#"{{"id":"AAAAAAAAAAAAAAAAAAAAAA","iat":{iat},"exp":{},"seen":{iat},"data":{{"n":{n}}}}}"#,
+        iat + MAX_AGE
+    );
+    sealer.seal(envelope.as_bytes())
+}
+
+#[test]
+fn a_genuine_cookie_round_trips_through_the_test_rocket() {
+    let fx = fixture();
+    let cookie = genuine(&fx, 3);
+    let reply = send(&fx.client, "/read", Some(&format!("{NAME}={cookie}")));
+    assert_eq!((reply.status, reply.n, reply.new), (Status::Ok, 3, false));
+    let forged = forge(&fx.secret, NAME, T0, 41);
+    let reply = send(&fx.client, "/", Some(&format!("{NAME}={forged}")));
+    assert_eq!((reply.status, reply.n, reply.new), (Status::Ok, 42, false), "sealed by the test");
+}
+
+#[test]
+fn oversized_cookies_of_4_to_16_kib_give_a_fresh_session() {
+    let fx = fixture();
+    let real = genuine(&fx, 2);
+    for size in [4 * 1024, 4097, 6 * 1024, 8 * 1024, 8193, 12 * 1024, 16 * 1024] {
+        // Base64url garbage, a genuine cookie padded with more base64, and junk.
+        let garbage: String = "AbCd-_09".chars().cycle().take(size).collect();
+        let padded = format!("{real}{}", &garbage[..size.saturating_sub(real.len())]);
+        let junk = "\u{7f}x!".repeat(size / 3);
+        for (kind, value) in [("garbage", &garbage), ("padded", &padded), ("junk", &junk)] {
+            for path in ["/", "/read"] {
+                let reply = send(&fx.client, path, Some(&format!("{NAME}={value}")));
+                assert_fresh(&fx, path, &reply, &format!("{kind} of {size} bytes on {path}"));
+            }
+        }
+    }
+}
+
+#[test]
+fn hundreds_of_cookies_in_one_header_give_a_fresh_session() {
+    let fx = fixture();
+    let header = (0..500).map(|i| format!("c{i}=v{i}")).collect::<Vec<_>>().join("; ");
+    assert_fresh(&fx, "/", &send(&fx.client, "/", Some(&header)), "500 foreign cookies");
+    let ours = (0..300).map(|i| format!("{NAME}=junk{i}")).collect::<Vec<_>>().join("; ");
+    assert_fresh(&fx, "/", &send(&fx.client, "/", Some(&ours)), "300 garbage session cookies");
+}
+
+#[test]
+fn hundreds_of_cookies_around_a_genuine_one_keep_the_session() {
+    let fx = fixture();
+    let real = genuine(&fx, 5);
+    let mut parts: Vec<String> = (0..400).map(|i| format!("c{i}=v{i}")).collect();
+    parts.insert(200, format!("{NAME}={real}"));
+    let reply = send(&fx.client, "/read", Some(&parts.join("; ")));
+    assert_eq!((reply.status, reply.n, reply.new), (Status::Ok, 5, false), "{reply:?}");
+}
+
+/// A browser sends two cookies of the same name when they differ in path or
+/// domain (for example one set by a sibling subdomain: "cookie tossing").
+/// The library reads the one cookie Rocket's jar keeps, and Rocket keeps the
+/// LAST cookie of a name in the header. So garbage before the genuine cookie
+/// is harmless; garbage after it makes the request a fresh session, and
+/// changing that session overwrites the genuine cookie.
+#[test]
+fn two_session_cookies_garbage_then_genuine_keeps_the_genuine_session() {
+    let fx = fixture();
+    let real = genuine(&fx, 7);
+    let header = format!("{NAME}=garbage; {NAME}={real}");
+    let reply = send(&fx.client, "/read", Some(&header));
+    assert_eq!((reply.status, reply.n, reply.new), (Status::Ok, 7, false), "{reply:?}");
+    let reply = send(&fx.client, "/", Some(&header));
+    assert_eq!((reply.status, reply.n, reply.new), (Status::Ok, 8, false), "{reply:?}");
+}
+
+#[test]
+fn two_session_cookies_genuine_then_garbage_is_a_fresh_session_or_the_genuine_one() {
+    let fx = fixture();
+    let real = genuine(&fx, 7);
+    let header = format!("{NAME}={real}; {NAME}=garbage");
+    for path in ["/read", "/"] {
+        let reply = send(&fx.client, path, Some(&header));
+        assert_eq!(reply.status, Status::Ok, "{path}: {reply:?}");
+        let bump = u64::from(path == "/");
+        let kept = (reply.n, reply.new) == (7 + bump, false);
+        let fresh = (reply.n, reply.new) == (bump, true);
+        assert!(kept || fresh, "{path}: neither the genuine nor a fresh session: {reply:?}");
+    }
+}
+
+#[test]
+fn two_genuine_session_cookies_give_one_of_them() {
+    let fx = fixture();
+    let (a, b) = (genuine(&fx, 2), genuine(&fx, 9));
+    for header in [format!("{NAME}={a}; {NAME}={b}"), format!("{NAME}={b}; {NAME}={a}")] {
+        let reply = send(&fx.client, "/read", Some(&header));
+        assert_eq!(reply.status, Status::Ok);
+        assert!(!reply.new && (reply.n == 2 || reply.n == 9), "{reply:?}");
+    }
+}
+
+#[test]
+fn percent_encoded_garbage_and_invalid_utf8_escapes_give_a_fresh_session() {
+    let fx = fixture();
+    let values = [
+        "%FF%FE%FD",
+        "%C3%28",
+        "%00%00%00",
+        "%",
+        "%%",
+        "%zz",
+        "%E2%82",
+        "A%0D%0ASet-Cookie:%20x=y",
+        "%41%51%49%44", // "AQID": valid base64, far too short
+    ];
+    for value in values {
+        for path in ["/", "/read"] {
+            let reply = send(&fx.client, path, Some(&format!("{NAME}={value}")));
+            assert_fresh(&fx, path, &reply, value);
+        }
+    }
+}
+
+#[test]
+fn non_ascii_characters_in_the_cookie_value_give_a_fresh_session() {
+    let fx = fixture();
+    let real = genuine(&fx, 4);
+    let values = [
+        format!("{real}é"),
+        format!("é{real}"),
+        format!("{}\u{fffd}{}", &real[..10], &real[11..]),
+        "日本語のクッキー".repeat(50),
+        "\u{0}\u{1}\u{2}".into(),
+        "\"quoted\"".into(),
+    ];
+    for value in &values {
+        for path in ["/", "/read"] {
+            let reply = send(&fx.client, path, Some(&format!("{NAME}={value}")));
+            assert_fresh(&fx, path, &reply, value);
+        }
+    }
+}
+
+/// Percent-decoding is Rocket's cookie parsing, before the library sees the
+/// value: a genuine cookie with some characters percent-encoded is the same
+/// genuine value, and opens. Percent-encoding must not turn it into a 5xx.
+#[test]
+fn a_percent_encoded_genuine_cookie_decodes_to_the_genuine_session() {
+    let fx = fixture();
+    let real = genuine(&fx, 3);
+    let encoded: String = real.bytes().map(|b| format!("%{b:02X}")).collect();
+    let reply = send(&fx.client, "/read", Some(&format!("{NAME}={encoded}")));
+    assert_eq!((reply.status, reply.n, reply.new), (Status::Ok, 3, false), "{reply:?}");
+}
+
+#[test]
+fn a_cookie_sealed_for_another_cookie_name_with_the_same_secret_gives_a_fresh_session() {
+    let fx = fixture();
+    for other in ["other", "__Host-sid", "SID", "sid ", "my.session.id"] {
+        let value = forge(&fx.secret, other, T0, 41);
+        for path in ["/", "/read"] {
+            let reply = send(&fx.client, path, Some(&format!("{NAME}={value}")));
+            assert_fresh(&fx, path, &reply, other);
+        }
+    }
+}
+
+#[test]
+fn a_cookie_sealed_by_another_secret_gives_a_fresh_session() {
+    let fx = fixture();
+    let value = forge(&Secret::generate(), NAME, T0, 41);
+    for path in ["/", "/read"] {
+        let reply = send(&fx.client, path, Some(&format!("{NAME}={value}")));
+        assert_fresh(&fx, path, &reply, "another secret");
+    }
+}
+
+#[test]
+fn a_cookie_relabelled_with_our_key_id_but_sealed_by_another_secret_gives_a_fresh_session() {
+    let fx = fixture();
+    let ours = URL_SAFE_NO_PAD.decode(genuine(&fx, 1)).unwrap();
+    let mut theirs = URL_SAFE_NO_PAD.decode(forge(&Secret::generate(), NAME, T0, 41)).unwrap();
+    theirs[1..5].copy_from_slice(&ours[1..5]);
+    let value = URL_SAFE_NO_PAD.encode(theirs);
+    for path in ["/", "/read"] {
+        let reply = send(&fx.client, path, Some(&format!("{NAME}={value}")));
+        assert_fresh(&fx, path, &reply, "relabelled");
+    }
+}
+
+#[test]
+fn an_expired_cookie_gives_a_fresh_session() {
+    let fx = fixture();
+    let real = genuine(&fx, 6);
+    fx.clock.advance(MAX_AGE - 1);
+    let reply = send(&fx.client, "/read", Some(&format!("{NAME}={real}")));
+    assert_eq!((reply.status, reply.n, reply.new), (Status::Ok, 6, false), "still alive");
+    fx.clock.advance(1);
+    for path in ["/", "/read"] {
+        let reply = send(&fx.client, path, Some(&format!("{NAME}={real}")));
+        assert_fresh(&fx, path, &reply, "expired");
+    }
+}
+
+#[test]
+fn a_cookie_issued_in_the_future_gives_a_fresh_session() {
+    let fx = fixture();
+    let value = forge(&fx.secret, NAME, T0 + 3600, 41);
+    for path in ["/", "/read"] {
+        let reply = send(&fx.client, path, Some(&format!("{NAME}={value}")));
+        assert_fresh(&fx, path, &reply, "from the future");
+    }
+}
+
+#[test]
+fn a_truncated_cookie_gives_a_fresh_session() {
+    let fx = fixture();
+    let real = genuine(&fx, 2);
+    for cut in [0, 1, 5, 40, 59, 60, 61, real.len() / 2, real.len() - 2, real.len() - 1] {
+        for path in ["/", "/read"] {
+            let reply = send(&fx.client, path, Some(&format!("{NAME}={}", &real[..cut])));
+            assert_fresh(&fx, path, &reply, &format!("cut at {cut}"));
+        }
+    }
+}
+
+#[test]
+fn a_genuine_cookie_with_extra_base64_appended_gives_a_fresh_session() {
+    let fx = fixture();
+    let real = genuine(&fx, 2);
+    for extra in ["A", "AA", "AAA", "AAAA", "="] {
+        let reply = send(&fx.client, "/read", Some(&format!("{NAME}={real}{extra}")));
+        assert_fresh(&fx, "/read", &reply, extra);
+    }
+}
+
+#[test]
+fn a_payload_of_the_wrong_shape_gives_a_fresh_session() {
+    let fx = fixture();
+    let sealer = Sealer::new(KeyRing::new(&fx.secret, &[]).unwrap(), NAME);
+    let envelopes = [
+        format!(r#"{{"id":"x","iat":{T0},"exp":{},"seen":{T0},"data":{{"n":-1}}}}"#, T0 + 9),
+        format!(r#"{{"id":"x","iat":{T0},"exp":{},"seen":{T0},"data":"n"}}"#, T0 + 9),
+        format!(r#"{{"id":"x","iat":{T0},"exp":{},"seen":{T0}}}"#, T0 + 9),
+        format!(r#"{{"id":"x","iat":-1,"exp":{},"seen":{T0},"data":{{}}}}"#, T0 + 9),
+        format!(r#"{{"id":"x","iat":{T0},"exp":1e999,"seen":{T0},"data":{{}}}}"#),
+        r#"{"id":"x","iat":18446744073709551615,"exp":18446744073709551615,"seen":0,"data":{}}"#
+            .into(),
+        "[".repeat(10_000),
+        String::new(),
+        "null".into(),
+    ];
+    for envelope in &envelopes {
+        let value = sealer.seal(envelope.as_bytes());
+        for path in ["/", "/read"] {
+            let reply = send(&fx.client, path, Some(&format!("{NAME}={value}")));
+            assert_fresh(&fx, path, &reply, &envelope.chars().take(60).collect::<String>());
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The same cases over a real HTTP connection, raw bytes on the wire.
+
+/// A running test rocket on an ephemeral loopback port; shut down on drop.
+struct Server {
+    port: u16,
+    shutdown: rocket::Shutdown,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.shutdown.clone().notify();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn serve(secret: &Secret, clock: &ManualClock) -> Server {
+    let (tx, rx) = mpsc::channel();
+    let figment = rocket::Config::figment()
+        .merge(("port", 0))
+        .merge(("address", "127.0.0.1"))
+        .merge(("workers", 2))
+        .merge(("shutdown.ctrlc", false));
+    let rocket = rocket_with(secret, clock, figment).attach(AdHoc::on_liftoff(
+        "report port",
+        move |rocket| {
+            let sent = (rocket.config().port, rocket.shutdown());
+            Box::pin(async move {
+                let _ = tx.send(sent);
+            })
+        },
+    ));
+    let thread = std::thread::spawn(move || {
+        let _ = rocket::execute(rocket.launch());
+    });
+    let (port, shutdown) = rx.recv_timeout(Duration::from_secs(30)).expect("server starts");
+    Server { port, shutdown, thread: Some(thread) }
+}
+
+/// Sends a raw request with `cookie` as the raw bytes of one `Cookie`
+/// header; returns the status code and the body.
+fn raw_get(server: &Server, path: &str, cookie: &[u8]) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut request =
+        format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n").into_bytes();
+    request.extend_from_slice(b"Cookie: ");
+    request.extend_from_slice(cookie);
+    request.extend_from_slice(b"\r\n\r\n");
+    stream.write_all(&request).expect("send");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).expect("read");
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned();
+    (status, body)
+}
+
+#[test]
+fn over_tcp_hostile_cookie_headers_give_200_and_the_right_session() {
+    let secret = Secret::generate();
+    let clock = ManualClock::new(T0);
+    let server = serve(&secret, &clock);
+    let real = forge(&secret, NAME, T0, 10);
+    let sid = |v: &str| format!("{NAME}={v}").into_bytes();
+    let many: String = (0..500).map(|i| format!("c{i}=v{i}; ")).collect();
+    let cases: Vec<(&str, Vec<u8>, (u64, bool))> = vec![
+        ("genuine", sid(&real), (10, false)),
+        ("invalid UTF-8 bytes", [&b"sid=\xff\xfe"[..], real.as_bytes()].concat(), (0, true)),
+        // Rocket drops a whole Cookie header that is not UTF-8.
+        ("genuine then invalid UTF-8", [sid(&real), b"; x=\xc3\x28".to_vec()].concat(), (0, true)),
+        ("garbage then genuine", [&b"sid=junk; "[..], &sid(&real)].concat(), (10, false)),
+        ("16 KiB", sid(&"A".repeat(16 * 1024)), (0, true)),
+        ("hundreds, then genuine", [many.as_bytes(), &sid(&real)].concat(), (10, false)),
+        ("percent garbage", sid("%FF%00%zz"), (0, true)),
+        ("other name", sid(&forge(&secret, "other", T0, 10)), (0, true)),
+        ("truncated", sid(&real[..real.len() - 1]), (0, true)),
+    ];
+    for (what, cookie, (n, new)) in cases {
+        let (status, body) = raw_get(&server, "/read", &cookie);
+        assert_eq!(status, 200, "{what}: {body}");
+        assert_eq!(parse_body(&body), (n, new), "{what}: {body}");
+    }
+    let (status, body) = raw_get(&server, "/read", format!("sid={real}; sid=junk").as_bytes());
+    assert_eq!(status, 200, "genuine then garbage: {body}");
+    assert!(matches!(parse_body(&body), (10, false) | (0, true)), "genuine then garbage: {body}");
+}
