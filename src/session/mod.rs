@@ -47,6 +47,7 @@
 mod clock;
 mod config;
 mod cookie;
+mod csrf;
 mod envelope;
 mod error;
 mod fairing;
@@ -60,6 +61,7 @@ mod state;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{SameSite, SessionConfig};
 pub use cookie::COOKIE_BUDGET;
+pub use csrf::{CsrfError, CsrfForm, CsrfSlot, CsrfStore, CsrfToken, CSRF_FIELD};
 pub use envelope::Meta;
 pub use error::Error;
 pub use fairing::Sessions;
