@@ -1,0 +1,259 @@
+//! The request lifecycle of DESIGN.md through the demo app and small test
+//! apps: when a cookie is sealed, removed, or left alone.
+
+mod common;
+
+use common::*;
+use rocket::http::{Cookie, Status};
+use rocket::local::blocking::Client;
+use rocket::{get, routes};
+use sealed_session::session::{ManualClock, Session, Sessions};
+
+#[derive(Default, Clone, serde::Serialize, serde::Deserialize)]
+struct Counter {
+    n: u64,
+}
+
+#[get("/count")]
+fn count(session: Session<'_, Counter>) -> String {
+    session.update(|c| c.n += 1);
+    session.read(|c| c.n).to_string()
+}
+
+#[get("/peek")]
+fn peek(session: Session<'_, Counter>) -> String {
+    session.read(|c| c.n).to_string()
+}
+
+#[get("/fail")]
+fn fail(session: Session<'_, Counter>) -> Status {
+    session.update(|c| c.n += 100);
+    Status::InternalServerError
+}
+
+#[get("/two-guards")]
+fn two_guards(a: Session<'_, Counter>, b: Session<'_, Counter>) -> String {
+    a.update(|c| c.n += 1);
+    b.read(|c| c.n).to_string()
+}
+
+#[get("/touch")]
+fn touch(session: Session<'_, Counter>) -> &'static str {
+    session.mark_dirty();
+    "touched"
+}
+
+#[get("/regenerate")]
+fn regenerate(session: Session<'_, Counter>) -> String {
+    session.regenerate();
+    session.id()
+}
+
+#[get("/id")]
+fn id(session: Session<'_, Counter>) -> String {
+    session.id()
+}
+
+/// A small app with the routes above, its clock under the test's control.
+fn test_client(secret: &str, extra: &[(&str, i64)], clock: &ManualClock) -> Client {
+    let mut figment = figment("debug", secret);
+    for (key, value) in extra {
+        figment = figment.merge((format!("session.{key}"), *value));
+    }
+    let rocket = rocket::custom(figment)
+        .attach(Sessions::fairing().with_clock(clock.clone()))
+        .mount("/", routes![count, peek, fail, two_guards, touch, regenerate, id]);
+    Client::tracked(rocket).expect("the test app launches")
+}
+
+#[test]
+fn counter_counts_one_two_three() {
+    let client = demo_client(&secret());
+    for expected in 1..=3 {
+        let page = client.get("/").dispatch().into_string().unwrap_or_default();
+        assert_eq!(views_in(&page), Some(expected), "{page}");
+    }
+}
+
+#[test]
+fn debug_cookie_has_the_seed_attributes() {
+    let client = demo_client(&secret());
+    let response = client.get("/").dispatch();
+    let set_cookie = set_cookie_for(&response, "sid").expect("a session cookie");
+    let attrs = attributes(&set_cookie);
+    let has = |name: &str| attrs.iter().any(|(n, _)| n == name);
+    let value_of = |name: &str| attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+    assert!(has("httponly"), "{set_cookie}");
+    assert_eq!(value_of("samesite").as_deref(), Some("Lax"));
+    assert_eq!(value_of("path").as_deref(), Some("/"));
+    let max_age: u64 = value_of("max-age").and_then(|v| v.parse().ok()).unwrap_or(0);
+    assert!((86_390..=86_400).contains(&max_age), "{set_cookie}");
+    assert!(!has("secure"), "debug serves plain http: {set_cookie}");
+}
+
+#[test]
+fn release_profile_uses_a_host_prefixed_secure_cookie() {
+    let rocket = sealed_session::app::rocket().configure(figment("release", &secret()));
+    let client = Client::tracked(rocket).expect("release launches with a secret");
+    let response = client.get("/").dispatch();
+    let set_cookie = set_cookie_for(&response, "__Host-sid").expect("a __Host- cookie");
+    let attrs = attributes(&set_cookie);
+    assert!(attrs.iter().any(|(n, _)| n == "secure"), "{set_cookie}");
+    assert!(attrs.iter().any(|(n, v)| n == "path" && v == "/"), "{set_cookie}");
+    assert!(!attrs.iter().any(|(n, _)| n == "domain"), "{set_cookie}");
+}
+
+#[test]
+fn a_read_only_route_sends_no_set_cookie() {
+    let client = demo_client(&secret());
+    client.get("/").dispatch();
+    let response = client.get("/api/session").dispatch();
+    assert!(set_cookies(&response).is_empty(), "{:?}", set_cookies(&response));
+    let json: serde_json::Value = response.into_json().expect("json");
+    assert_eq!(json["views"], 1);
+}
+
+#[test]
+fn a_new_visitor_on_a_read_only_route_gets_no_cookie() {
+    let client = demo_client(&secret());
+    let response = client.get("/api/session").dispatch();
+    assert!(set_cookies(&response).is_empty());
+    let json: serde_json::Value = response.into_json().expect("json");
+    assert!(json["id"].is_null() && json["views"].is_null() && json["expires_at"].is_null());
+}
+
+#[test]
+fn health_never_touches_sessions() {
+    let client = demo_client(&secret());
+    let response = client.get("/health").dispatch();
+    assert_eq!(response.status(), Status::Ok);
+    assert!(set_cookies(&response).is_empty());
+}
+
+#[test]
+fn logout_sends_the_removal_cookie_and_the_next_visit_counts_from_one() {
+    let client = demo_client(&secret());
+    client.get("/").dispatch();
+    client.get("/").dispatch();
+    let response = client.get("/logout").dispatch();
+    let removal = set_cookie_for(&response, "sid").expect("a removal cookie");
+    assert_eq!(cookie_value(&removal), "");
+    assert!(attributes(&removal).contains(&("max-age".into(), "0".into())), "{removal}");
+    assert!(attributes(&removal).contains(&("path".into(), "/".into())), "{removal}");
+    let body = response.into_string().unwrap_or_default();
+    assert!(body.contains("Logged out successfully!"), "{body}");
+    let page = client.get("/").dispatch().into_string().unwrap_or_default();
+    assert_eq!(views_in(&page), Some(1));
+}
+
+#[test]
+fn a_tampered_or_garbage_cookie_gives_a_fresh_session_with_200() {
+    let client = demo_client(&secret());
+    let response = client.get("/").dispatch();
+    let genuine = cookie_value(&set_cookie_for(&response, "sid").expect("cookie")).to_owned();
+    let mut tampered = genuine.into_bytes();
+    let middle = tampered.len() / 2;
+    tampered[middle] = if tampered[middle] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).expect("ascii");
+    for bad in [tampered.as_str(), "garbage", "", "%00%ff"] {
+        let client = demo_client(&secret());
+        let response = client.get("/").cookie(Cookie::new("sid", bad.to_owned())).dispatch();
+        assert_eq!(response.status(), Status::Ok);
+        assert_eq!(views_in(&response.into_string().unwrap_or_default()), Some(1), "{bad}");
+    }
+}
+
+#[test]
+fn a_server_error_leaves_the_clients_cookie_alone() {
+    let clock = ManualClock::new(1_000_000);
+    let client = test_client(&secret(), &[], &clock);
+    client.get("/count").dispatch();
+    let response = client.get("/fail").dispatch();
+    assert_eq!(response.status(), Status::InternalServerError);
+    assert!(set_cookies(&response).is_empty());
+    assert_eq!(client.get("/peek").dispatch().into_string().as_deref(), Some("1"));
+}
+
+#[test]
+fn several_guards_share_one_session() {
+    let client = test_client(&secret(), &[], &ManualClock::new(1_000_000));
+    let response = client.get("/two-guards").dispatch();
+    assert_eq!(response.into_string().as_deref(), Some("1"));
+    assert_eq!(client.get("/peek").dispatch().into_string().as_deref(), Some("1"));
+}
+
+#[test]
+fn mark_dirty_saves_without_a_change() {
+    let clock = ManualClock::new(1_000_000);
+    let client = test_client(&secret(), &[], &clock);
+    client.get("/count").dispatch();
+    clock.advance(10);
+    assert_eq!(set_cookies(&client.get("/peek").dispatch()).len(), 0);
+    assert_eq!(set_cookies(&client.get("/touch").dispatch()).len(), 1);
+}
+
+#[test]
+fn regenerate_gives_a_new_id_and_keeps_the_data() {
+    let client = test_client(&secret(), &[], &ManualClock::new(1_000_000));
+    client.get("/count").dispatch();
+    let before = client.get("/id").dispatch().into_string();
+    let after = client.get("/regenerate").dispatch().into_string();
+    assert_ne!(before, after);
+    assert_eq!(client.get("/id").dispatch().into_string(), after);
+    assert_eq!(client.get("/peek").dispatch().into_string().as_deref(), Some("1"));
+}
+
+#[test]
+fn the_session_ends_at_its_absolute_deadline() {
+    let clock = ManualClock::new(1_000_000);
+    let client = test_client(&secret(), &[("max_age", 60)], &clock);
+    client.get("/count").dispatch();
+    clock.advance(59);
+    assert_eq!(client.get("/peek").dispatch().into_string().as_deref(), Some("1"));
+    clock.advance(1);
+    assert_eq!(client.get("/peek").dispatch().into_string().as_deref(), Some("0"));
+}
+
+#[test]
+fn the_idle_timeout_ends_a_quiet_session_and_rolling_extends_a_busy_one() {
+    let clock = ManualClock::new(1_000_000);
+    let client = test_client(&secret(), &[("idle_timeout", 100)], &clock);
+    client.get("/count").dispatch();
+    clock.advance(40);
+    let early = client.get("/peek").dispatch();
+    assert!(set_cookies(&early).is_empty(), "no re-seal before half the idle window");
+    clock.advance(20);
+    let rolled = client.get("/peek").dispatch();
+    let set_cookie = set_cookie_for(&rolled, "sid").expect("rolled past half the window");
+    assert!(attributes(&set_cookie).contains(&("max-age".into(), "100".into())), "{set_cookie}");
+    clock.advance(99);
+    assert_eq!(client.get("/peek").dispatch().into_string().as_deref(), Some("1"));
+    clock.advance(100);
+    assert_eq!(client.get("/peek").dispatch().into_string().as_deref(), Some("0"));
+}
+
+#[test]
+fn max_age_counts_down_to_the_absolute_deadline() {
+    let clock = ManualClock::new(1_000_000);
+    let client = test_client(&secret(), &[("max_age", 3600)], &clock);
+    client.get("/count").dispatch();
+    clock.advance(600);
+    let response = client.get("/count").dispatch();
+    let set_cookie = set_cookie_for(&response, "sid").expect("re-sealed");
+    assert!(attributes(&set_cookie).contains(&("max-age".into(), "3000".into())), "{set_cookie}");
+}
+
+#[test]
+fn a_route_using_session_without_the_fairing_fails_at_launch() {
+    let rocket = rocket::custom(figment("debug", &secret())).mount("/", routes![count]);
+    let error = Client::tracked(rocket).err().expect("launch must be aborted");
+    assert!(format!("{error:?}").contains("Sentinel"), "{error:?}");
+}
+
+#[test]
+fn responses_that_set_a_session_cookie_are_not_cacheable() {
+    let client = demo_client(&secret());
+    let response = client.get("/").dispatch();
+    assert_eq!(response.headers().get_one("Cache-Control"), Some("private, no-store"));
+    assert!(response.headers().get("Vary").any(|v| v.contains("Cookie")));
+}
