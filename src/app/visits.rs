@@ -1,26 +1,39 @@
-//! The seed's two pages: the visit counter and logout.
+//! The seed's two pages, the visit counter and logout, plus the logout
+//! button's CSRF-checked POST.
 
-use rocket::{get, routes, Route};
+use rocket::request::FlashMessage;
+use rocket::response::{Flash, Redirect};
+use rocket::{get, post, routes, uri, Route, State};
 use rocket_dyn_templates::{context, Template};
 
 use super::data::{rfc3339, DemoSession};
-use crate::session::Session;
+use super::page::{Chrome, IdleTimeout};
+use crate::session::{CsrfForm, Session};
+
+/// What the logout page and its flash say.
+pub const LOGGED_OUT: &str = "Logged out successfully!";
 
 /// Routes of this module.
 pub fn routes() -> Vec<Route> {
-    routes![index, logout]
+    routes![index, logout, logout_post]
 }
 
 /// Counts the visit and shows it with the session id and deadline.
 #[get("/")]
-fn index(session: Session<'_, DemoSession>) -> Template {
+fn index(
+    session: Session<'_, DemoSession>,
+    idle: &State<IdleTimeout>,
+    flash: Option<FlashMessage<'_>>,
+) -> Template {
     let views = session.update(|data| {
         data.views += 1;
         data.views
     });
+    let chrome = Chrome::live(&session, idle, flash);
     Template::render(
         "index",
         context! {
+            chrome,
             views,
             session_id: session.id(),
             expires_at: rfc3339(session.expires_at()),
@@ -28,9 +41,20 @@ fn index(session: Session<'_, DemoSession>) -> Template {
     )
 }
 
-/// Destroys the session; the fairing sends the removal cookie.
+/// Destroys the session (the fairing sends the removal cookie) and says
+/// so: directly when visited as in the seed, or through the flash that the
+/// logout button's redirect carries.
 #[get("/logout")]
-fn logout(session: Session<'_, DemoSession>) -> Template {
+fn logout(session: Session<'_, DemoSession>, flash: Option<FlashMessage<'_>>) -> Template {
     session.destroy();
-    Template::render("logout", context! {})
+    let chrome = Chrome::ended(flash);
+    Template::render("logout", context! { chrome, message: LOGGED_OUT })
+}
+
+/// The logout button: destroys the session, then redirects to the logout
+/// page with a flash message (post/redirect/get).
+#[post("/logout", data = "<_form>")]
+fn logout_post(session: Session<'_, DemoSession>, _form: CsrfForm<DemoSession>) -> Flash<Redirect> {
+    session.destroy();
+    Flash::success(Redirect::to(uri!(logout)), LOGGED_OUT)
 }

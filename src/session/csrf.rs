@@ -85,8 +85,8 @@ use base64::Engine;
 use rand::rngs::OsRng;
 use rand::TryRngCore;
 use rocket::data::{self, Data, FromData, Limits, ToByteUnit};
-use rocket::form::{Form, FromForm};
-use rocket::http::{ContentType, Status};
+use rocket::form::{self, Form, FromForm};
+use rocket::http::{ContentType, RawStr, Status};
 use rocket::outcome::Outcome;
 use rocket::request::Request;
 use serde::{Deserialize, Serialize};
@@ -293,7 +293,8 @@ struct TokenField {
 /// state-changing route.
 ///
 /// `F` is parsed leniently (the token field and unknown fields are
-/// ignored) and must own its data (`String`, not `&str`).
+/// ignored) and must own its data (`String`, not `&str`). `F` defaults
+/// to [`NoFields`], for a form that is only a button (`CsrfForm<T>`).
 ///
 /// # Outcomes
 ///
@@ -308,7 +309,7 @@ struct TokenField {
 /// # Example
 ///
 /// See the [module documentation](self).
-pub struct CsrfForm<T, F> {
+pub struct CsrfForm<T, F = NoFields> {
     form: F,
     _payload: PhantomData<fn() -> T>,
 }
@@ -331,6 +332,25 @@ impl<T, F> Deref for CsrfForm<T, F> {
 impl<T, F: fmt::Debug> fmt::Debug for CsrfForm<T, F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CsrfForm").field("form", &self.form).finish()
+    }
+}
+
+/// A form with nothing but its token (a logout button): `CsrfForm<T>`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NoFields;
+
+#[rocket::async_trait]
+impl<'v> FromForm<'v> for NoFields {
+    type Context = ();
+
+    fn init(_opts: form::Options) -> Self::Context {}
+
+    fn push_value(_ctxt: &mut Self::Context, _field: form::ValueField<'v>) {}
+
+    async fn push_data(_ctxt: &mut Self::Context, _field: form::DataField<'v, '_>) {}
+
+    fn finalize(_ctxt: Self::Context) -> form::Result<'v, Self> {
+        Ok(NoFields)
     }
 }
 
@@ -362,7 +382,7 @@ where
             Err(_) => return refuse(req, CsrfError::Form(Status::BadRequest)),
         };
 
-        let submitted = match Form::<TokenField>::parse(&body) {
+        let submitted = match Form::<TokenField>::parse_encoded(RawStr::new(&body)) {
             Ok(TokenField { csrf_token: Some(token) }) => token,
             _ => return refuse(req, CsrfError::Missing),
         };
@@ -380,7 +400,7 @@ where
             return refuse(req, CsrfError::Invalid);
         }
 
-        match Form::<F>::parse(&body) {
+        match Form::<F>::parse_encoded(RawStr::new(&body)) {
             Ok(form) => Outcome::Success(CsrfForm { form, _payload: PhantomData }),
             Err(errors) => {
                 log::debug!("form fields did not parse: {errors}");

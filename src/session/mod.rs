@@ -61,7 +61,7 @@ mod state;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{SameSite, SessionConfig};
 pub use cookie::COOKIE_BUDGET;
-pub use csrf::{CsrfError, CsrfForm, CsrfSlot, CsrfStore, CsrfToken, CSRF_FIELD};
+pub use csrf::{CsrfError, CsrfForm, CsrfSlot, CsrfStore, CsrfToken, NoFields, CSRF_FIELD};
 pub use envelope::Meta;
 pub use error::Error;
 pub use fairing::Sessions;

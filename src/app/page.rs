@@ -1,0 +1,124 @@
+//! What every page shows around its content: the navigation with the
+//! logout button (and its CSRF token), the flash message, and the "your
+//! session" panel.
+
+use rocket::fairing::AdHoc;
+use rocket::request::FlashMessage;
+use serde::Serialize;
+
+use super::data::{rfc3339, DemoSession};
+use crate::session::{CsrfToken, Session, SessionConfig};
+
+/// The configured idle timeout in seconds (`0`: off), for the panel.
+#[derive(Debug, Clone, Copy)]
+pub struct IdleTimeout(pub u64);
+
+/// Reads the idle timeout from the same configuration the session fairing
+/// uses (a bad configuration is reported, and launch refused, by that
+/// fairing; the panel then just says "off").
+pub fn idle_timeout_fairing() -> AdHoc {
+    AdHoc::on_ignite("session panel", |rocket| async {
+        let idle = SessionConfig::from_figment(rocket.figment()).map_or(0, |c| c.idle_timeout);
+        rocket.manage(IdleTimeout(idle))
+    })
+}
+
+/// A flash message for the template.
+#[derive(Debug, Serialize)]
+pub struct Flash {
+    /// `success`, `warning`, `error`, ...
+    pub kind: String,
+    /// The text.
+    pub message: String,
+}
+
+impl Flash {
+    /// Copies Rocket's flash message (reading it clears its cookie).
+    pub fn from_rocket(flash: Option<FlashMessage<'_>>) -> Option<Flash> {
+        flash.map(|f| Flash { kind: f.kind().to_owned(), message: f.message().to_owned() })
+    }
+}
+
+/// The "your session" panel. Never the secret, never the sealed bytes.
+#[derive(Debug, Serialize)]
+pub struct Panel {
+    /// The session id.
+    pub id: String,
+    /// When the session was created (RFC 3339).
+    pub created: String,
+    /// The absolute deadline (RFC 3339).
+    pub absolute: String,
+    /// The idle deadline, or why there is none.
+    pub idle: String,
+    /// The hex id of the key that opened the cookie, or a note for a new session.
+    pub key_id: String,
+    /// Bytes of the `Set-Cookie` value if the session were saved now.
+    pub cookie_bytes: String,
+}
+
+/// Everything the base layout needs.
+#[derive(Debug, Serialize)]
+pub struct Chrome {
+    /// The token for the logout form (and any other form on the page).
+    pub csrf_token: Option<CsrfToken>,
+    /// The signed-in user, for the navigation.
+    pub user: Option<String>,
+    /// This response's flash message.
+    pub flash: Option<Flash>,
+    /// The session panel; `None` once the session is gone.
+    pub panel: Option<Panel>,
+}
+
+impl Chrome {
+    /// The chrome of a page with a live session: issues the CSRF token if
+    /// needed. Call it after the handler's own changes to the session, so
+    /// that the panel shows what this response will seal.
+    pub fn live(
+        session: &Session<'_, DemoSession>,
+        idle: &IdleTimeout,
+        flash: Option<FlashMessage<'_>>,
+    ) -> Chrome {
+        let csrf_token = Some(CsrfToken::get(session));
+        Chrome {
+            csrf_token,
+            user: session.read(|data| data.user.clone()),
+            flash: Flash::from_rocket(flash),
+            panel: Some(panel(session, idle)),
+        }
+    }
+
+    /// The chrome of a page after the session was destroyed: no panel, no
+    /// token (issuing one would start a new session right away).
+    pub fn ended(flash: Option<FlashMessage<'_>>) -> Chrome {
+        Chrome { csrf_token: None, user: None, flash: Flash::from_rocket(flash), panel: None }
+    }
+}
+
+fn panel(session: &Session<'_, DemoSession>, idle: &IdleTimeout) -> Panel {
+    let absolute = session.absolute_deadline();
+    let ends = session.expires_at();
+    let idle = match idle.0 {
+        0 => "off (no idle timeout configured)".to_owned(),
+        secs if ends < absolute => format!("{} ({secs} s without a request)", rfc3339(ends)),
+        secs => format!("not before the absolute deadline ({secs} s without a request)"),
+    };
+    let key_id = match session.key_id() {
+        Some(key_id) => key_id,
+        None => "none yet (new session; sealed with the current key)".to_owned(),
+    };
+    let cookie_bytes = match session.sealed_len() {
+        Ok(bytes) => bytes.to_string(),
+        Err(err) => {
+            log::warn!("cannot size the session cookie: {err}");
+            "unknown".to_owned()
+        }
+    };
+    Panel {
+        id: session.id(),
+        created: rfc3339(session.issued_at()),
+        absolute: rfc3339(absolute),
+        idle,
+        key_id,
+        cookie_bytes,
+    }
+}
