@@ -27,6 +27,9 @@ pub enum Error {
     /// The cookie opened, but its payload no longer decodes as the
     /// application's session type.
     Payload(String),
+    /// The cookie opened, but the application's validation hook rejected
+    /// it (e.g. the user logged out everywhere since it was issued).
+    Rejected,
     /// The sealed cookie would not fit the browser's size budget.
     TooLarge {
         /// Bytes the whole `Set-Cookie` value would take.
@@ -45,6 +48,7 @@ impl fmt::Display for Error {
             Error::UnknownKey => f.write_str("session cookie sealed by an unknown key"),
             Error::Expired => f.write_str("session expired"),
             Error::FromTheFuture => f.write_str("session issued in the future"),
+            Error::Rejected => f.write_str("session rejected by the validation hook"),
             Error::Payload(why) => write!(f, "session payload does not decode: {why}"),
             Error::TooLarge { needed, budget } => write!(
                 f,

@@ -11,13 +11,14 @@ use rocket::{Build, Request, Response, Rocket};
 use super::clock::{Clock, SystemClock};
 use super::config::SessionConfig;
 use super::cookie::COOKIE_BUDGET;
-use super::envelope::Lifetimes;
+use super::envelope::{Lifetimes, Meta};
 use super::error::Error;
+use super::guard::SessionData;
 use super::keys::{hex, KeyAge, KeyRing};
 use super::seal::{Sealer, HEADER_LEN};
 use super::secret::Secret;
-use super::slot::{Origin, Slot, SlotState};
-use super::state::SessionState;
+use super::slot::{ErasedPayload, Origin, Slot, SlotState};
+use super::state::{SessionState, Validator};
 
 /// The fairing that makes [`Session`](super::Session) work. Attach it once.
 ///
@@ -30,17 +31,71 @@ use super::state::SessionState;
 /// ```
 pub struct Sessions {
     clock: Arc<dyn Clock>,
+    validator: Option<Validator>,
 }
 
 impl Sessions {
     /// The fairing, reading its configuration from Rocket's figment.
     pub fn fairing() -> Sessions {
-        Sessions { clock: Arc::new(SystemClock) }
+        Sessions { clock: Arc::new(SystemClock), validator: None }
     }
 
     /// Reads time from `clock` instead of the system clock (for tests).
     pub fn with_clock(mut self, clock: impl Clock) -> Sessions {
         self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Registers a check that every opened session must pass, or become a
+    /// fresh one: revocation without a store. It sees the request (and so
+    /// Rocket's managed state), the session's id and deadlines, and its
+    /// payload as `T`; it runs once per request that opens a session.
+    ///
+    /// The per-user epoch pattern: keep an epoch counter in your user
+    /// record, copy it into the session at login, and compare here; "log out
+    /// everywhere" bumps the counter, and every older cookie stops working.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use std::sync::Mutex;
+    /// use sealed_session::session::Sessions;
+    ///
+    /// #[derive(Default, serde::Serialize, serde::Deserialize)]
+    /// struct Login { user: Option<String>, epoch: u64 }
+    ///
+    /// /// Epochs by user name, kept by the app (a database column in real life).
+    /// struct Epochs(Mutex<HashMap<String, u64>>);
+    ///
+    /// let fairing = Sessions::fairing().validate(|req, _meta, login: &Login| {
+    ///     let Some(user) = &login.user else { return true };
+    ///     let epochs = req.rocket().state::<Epochs>().map(|e| e.0.lock());
+    ///     match epochs {
+    ///         Some(Ok(epochs)) => epochs.get(user).copied().unwrap_or(0) == login.epoch,
+    ///         _ => false,
+    ///     }
+    /// });
+    /// let rocket = rocket::build()
+    ///     .manage(Epochs(Mutex::new(HashMap::new())))
+    ///     .attach(fairing);
+    /// ```
+    pub fn validate<T, F>(mut self, check: F) -> Sessions
+    where
+        T: SessionData,
+        F: Fn(&Request<'_>, &Meta, &T) -> bool + Send + Sync + 'static,
+    {
+        self.validator =
+            Some(Arc::new(move |req, meta, payload: &dyn ErasedPayload| {
+                match payload.as_any().downcast_ref::<T>() {
+                    Some(typed) => check(req, meta, typed),
+                    None => payload
+                        .to_value()
+                        .and_then(serde_json::from_value::<T>)
+                        .map(|typed| check(req, meta, &typed))
+                        .unwrap_or(false),
+                }
+            }));
         self
     }
 
@@ -64,7 +119,7 @@ impl Sessions {
             config.old_secrets.len()
         );
         let sealer = Sealer::new(ring, &config.cookie_name);
-        Ok(SessionState::new(&config, sealer, self.clock.clone()))
+        Ok(SessionState::new(&config, sealer, self.clock.clone(), self.validator.clone()))
     }
 }
 
@@ -180,7 +235,6 @@ impl Fairing for Sessions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session::envelope::Meta;
 
     const LIFE: Lifetimes = Lifetimes { max_age: 100, idle_timeout: 40, clock_skew: 5 };
 

@@ -12,9 +12,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::envelope::Meta;
-use super::seal::Sealer;
 use super::error::Error;
 use super::keys::{hex, KeyAge};
+use super::seal::Sealer;
 use super::slot::{Origin, Slot, SlotState};
 use super::state::SessionState;
 
@@ -102,6 +102,33 @@ impl<'r, T: SessionData> Session<'r, T> {
     /// Replaces the payload.
     pub fn set(&self, value: T) {
         self.update(|data| *data = value);
+    }
+
+    /// Replaces the payload only if the sealed cookie still fits the
+    /// browser's budget; otherwise keeps the old payload and hands the
+    /// rejected value back, so the app can refuse gracefully instead of the
+    /// fairing answering 500.
+    ///
+    /// # Errors
+    ///
+    /// `(value, Error::TooLarge { needed, budget })` when it would not fit;
+    /// `(value, Error::Payload(..))` when it does not serialize.
+    pub fn try_set(&self, value: T) -> Result<(), (T, Error)> {
+        let previous = self.with(|state| std::mem::replace(state.typed_mut::<T>(), value));
+        let verdict = match self.sealed_len() {
+            Ok(needed) if needed > super::COOKIE_BUDGET => {
+                Err(Error::TooLarge { needed, budget: super::COOKIE_BUDGET })
+            }
+            Ok(_) => Ok(()),
+            Err(err) => Err(err),
+        };
+        self.with(|state| match verdict {
+            Ok(()) => {
+                state.dirty = true;
+                Ok(())
+            }
+            Err(err) => Err((std::mem::replace(state.typed_mut::<T>(), previous), err)),
+        })
     }
 
     /// Takes the payload out, leaving `T::default()`. An emptied session's
@@ -231,10 +258,7 @@ impl<'r, T: SessionData> FromRequest<'r> for Session<'r, T> {
                 Some(state) => {
                     state.typed_mut::<T>();
                 }
-                None => {
-                    let cookie = req.cookies().get(sessions.cookie_name()).map(|c| c.value());
-                    *guard = Some(sessions.open::<T>(cookie));
-                }
+                None => *guard = Some(sessions.open::<T>(req)),
             }
         }
         Outcome::Success(Session { slot, sessions, _payload: PhantomData })

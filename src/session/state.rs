@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use rocket::Request;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -12,7 +13,12 @@ use super::cookie::CookieWriter;
 use super::envelope::{EnvelopeOwned, Lifetimes, Meta};
 use super::error::Error;
 use super::seal::Sealer;
-use super::slot::{Origin, SlotState};
+use super::slot::{ErasedPayload, Origin, SlotState};
+
+/// The application's revocation check, type-erased: sees the request, the
+/// opened envelope's meta and payload, and says whether the session stands.
+pub(crate) type Validator =
+    Arc<dyn Fn(&Request<'_>, &Meta, &dyn ErasedPayload) -> bool + Send + Sync>;
 
 /// The ready-to-use session machinery, managed by Rocket after ignite.
 pub struct SessionState {
@@ -20,11 +26,17 @@ pub struct SessionState {
     pub(crate) cookie: CookieWriter,
     pub(crate) lifetimes: Lifetimes,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) validator: Option<Validator>,
 }
 
 impl SessionState {
     /// Builds the state from a checked configuration and a key ring's sealer.
-    pub(crate) fn new(config: &SessionConfig, sealer: Sealer, clock: Arc<dyn Clock>) -> Self {
+    pub(crate) fn new(
+        config: &SessionConfig,
+        sealer: Sealer,
+        clock: Arc<dyn Clock>,
+        validator: Option<Validator>,
+    ) -> Self {
         SessionState {
             sealer,
             cookie: CookieWriter::new(config),
@@ -34,6 +46,7 @@ impl SessionState {
                 clock_skew: config.clock_skew,
             },
             clock,
+            validator,
         }
     }
 
@@ -45,12 +58,13 @@ impl SessionState {
     /// Opens the request's cookie value (if any) as a session of `T`.
     /// Anything that does not open is a fresh session; the reason is logged
     /// at debug level, without any cookie content.
-    pub(crate) fn open<T>(&self, cookie_value: Option<&str>) -> SlotState
+    pub(crate) fn open<T>(&self, req: &Request<'_>) -> SlotState
     where
         T: Serialize + DeserializeOwned + Default + Send + Sync + 'static,
     {
         let now = self.clock.now();
-        let opened = cookie_value.map(|value| self.open_value::<T>(value, now));
+        let cookie = req.cookies().get(self.cookie.name());
+        let opened = cookie.map(|c| self.open_value::<T>(c.value(), now, req));
         match opened {
             Some(Ok((meta, data, origin))) => SlotState {
                 meta,
@@ -83,11 +97,15 @@ impl SessionState {
         }
     }
 
-    fn open_value<T: DeserializeOwned>(
+    fn open_value<T>(
         &self,
         value: &str,
         now: u64,
-    ) -> Result<(Meta, T, Origin), Error> {
+        req: &Request<'_>,
+    ) -> Result<(Meta, T, Origin), Error>
+    where
+        T: Serialize + DeserializeOwned + Default + Send + Sync + 'static,
+    {
         let opened = self.sealer.open(value)?;
         let envelope: EnvelopeOwned<T> =
             serde_json::from_slice(opened.plaintext()).map_err(|err| {
@@ -96,6 +114,11 @@ impl SessionState {
             })?;
         let (meta, data) = envelope.split();
         meta.check_alive(now, &self.lifetimes)?;
+        if let Some(validator) = &self.validator {
+            if !validator(req, &meta, &data) {
+                return Err(Error::Rejected);
+            }
+        }
         Ok((meta, data, Origin::Opened { key_age: opened.key_age(), key_id: opened.key_id() }))
     }
 }
