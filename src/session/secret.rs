@@ -16,8 +16,15 @@ pub const MIN_SECRET_BYTES: usize = 32;
 pub const HOW_TO_MAKE_A_SECRET: &str =
     "make one with `openssl rand -base64 32` and set it as SESSION_SECRET";
 
-/// Values printed in examples, documentation or the seed app. Each is
-/// refused in every profile, however random it looks.
+/// The project's own documents: any secret printed in them is public.
+const PUBLISHED_DOCUMENTS: &[&str] = &[
+    include_str!("../../README.md"),
+    include_str!("../../SECURITY.md"),
+    include_str!("../../Rocket.toml"),
+];
+
+/// Values printed in examples, tests or the seed app. Each is refused in
+/// every profile, however random it looks.
 const KNOWN_EXAMPLES: &[&str] = &[
     // The seed snippet's fallback secret.
     "your_super_secret_key_here",
@@ -56,7 +63,7 @@ impl Secret {
         if text.is_empty() {
             return Err(refuse("is empty"));
         }
-        if KNOWN_EXAMPLES.contains(&text) {
+        if KNOWN_EXAMPLES.contains(&text) || is_published(text) {
             return Err(refuse("is a published example value, known to everyone"));
         }
         let bytes = decode_any_base64(text).ok_or_else(|| refuse("is not valid base64"))?;
@@ -91,6 +98,11 @@ impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(<redacted>)")
     }
+}
+
+/// Whether `text` appears in one of the project's documents.
+fn is_published(text: &str) -> bool {
+    text.len() >= 16 && PUBLISHED_DOCUMENTS.iter().any(|doc| doc.contains(text))
 }
 
 fn refuse(why: &str) -> Error {
@@ -169,6 +181,22 @@ mod tests {
     }
 
     #[test]
+    fn base64_values_printed_in_the_documents_are_refused() {
+        let mut checked = 0;
+        for doc in PUBLISHED_DOCUMENTS {
+            for word in doc.split(|c: char| !(c.is_ascii_alphanumeric() || "+/=_-".contains(c))) {
+                if word.len() >= 43 && decode_any_base64(word).is_some() {
+                    assert!(message(word).contains("example"), "{word}");
+                    checked += 1;
+                }
+            }
+        }
+        eprintln!("{checked} base64 values found in the documents, all refused");
+        assert!(is_published("make one with `openssl rand -base64 32`"), "README is included");
+        assert!(!is_published(&Secret::generate().to_base64()));
+    }
+
+    #[test]
     fn not_base64_is_refused() {
         assert!(message("this is not base64 at all!!").contains("not valid base64"));
     }
@@ -198,7 +226,8 @@ mod tests {
     #[test]
     fn few_distinct_bytes_are_refused() {
         const PI: &[u8] = b"31415926535897932384626433832795";
-        let bytes: Vec<u8> = PI.iter().map(|d| [0x00u8, 0x81, 0xfe, 0x42][(*d % 4) as usize]).collect();
+        let bytes: Vec<u8> =
+            PI.iter().map(|d| [0x00u8, 0x81, 0xfe, 0x42][(*d % 4) as usize]).collect();
         assert!(message(&STANDARD.encode(bytes)).contains("distinct bytes"));
     }
 
