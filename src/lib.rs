@@ -9,3 +9,8 @@
 
 pub mod app;
 pub mod session;
+
+/// The README's Rust examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

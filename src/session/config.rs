@@ -135,7 +135,8 @@ impl SessionConfig {
     /// use rocket::figment::{Figment, providers::Serialized};
     ///
     /// let figment = Figment::from(Serialized::defaults(rocket::Config::debug_default()))
-    ///     .merge(("session.max_age", 3600));
+    ///     .merge(("session.max_age", 3600))
+    ///     .select("debug");
     /// let config = SessionConfig::from_figment(&figment)?;
     /// assert_eq!((config.max_age, config.cookie_name.as_str()), (3600, "sid"));
     /// # Ok::<(), sealed_session::session::Error>(())
