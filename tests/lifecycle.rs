@@ -257,3 +257,18 @@ fn responses_that_set_a_session_cookie_are_not_cacheable() {
     assert_eq!(response.headers().get_one("Cache-Control"), Some("private, no-store"));
     assert!(response.headers().get("Vary").any(|v| v.contains("Cookie")));
 }
+
+#[test]
+fn a_stale_cookie_of_the_same_name_does_not_hide_the_genuine_one() {
+    let secret = secret();
+    let client = demo_client(&secret);
+    let response = client.get("/").dispatch();
+    let genuine = cookie_value(&set_cookie_for(&response, "sid").expect("cookie")).to_owned();
+    let stale = "AQAAAAAA-stale-cookie-from-another-path";
+    for header in [format!("sid={genuine}; sid={stale}"), format!("sid={stale}; sid={genuine}")] {
+        let client = demo_client(&secret);
+        let response =
+            client.get("/").header(rocket::http::Header::new("Cookie", header.clone())).dispatch();
+        assert_eq!(views_in(&response.into_string().unwrap_or_default()), Some(2), "{header}");
+    }
+}

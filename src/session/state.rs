@@ -1,8 +1,10 @@
 //! [`SessionState`]: what the fairing builds at ignite and manages, and the
 //! open path that turns a request's cookie into a [`SlotState`].
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
+use rocket::http::RawStr;
 use rocket::Request;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -19,6 +21,33 @@ use super::slot::{ErasedPayload, Origin, SlotState};
 /// opened envelope's meta and payload, and says whether the session stands.
 pub(crate) type Validator =
     Arc<dyn Fn(&Request<'_>, &Meta, &dyn ErasedPayload) -> bool + Send + Sync>;
+
+/// At most this many cookies of our name are tried in one request, so a
+/// header stuffed with copies cannot multiply the AEAD work.
+const MAX_CANDIDATES: usize = 4;
+
+/// Every value of a cookie named `name` in the request's `Cookie` headers,
+/// in order. Browsers send several when cookies of one name exist for
+/// different paths or domains (or one was tossed by a sibling domain);
+/// Rocket's jar keeps only one of them. Values are percent-decoded, as
+/// Rocket's jar does.
+fn session_cookie_values<'r>(req: &'r Request<'_>, name: &'r str) -> Vec<Cow<'r, str>> {
+    let mut values: Vec<Cow<'r, str>> = req
+        .headers()
+        .get("Cookie")
+        .flat_map(|header| header.split(';'))
+        .filter_map(|pair| {
+            let (key, value) = pair.trim().split_once('=')?;
+            let value = value.trim().trim_matches('"');
+            (key.trim() == name).then(|| RawStr::new(value).percent_decode_lossy())
+        })
+        .collect();
+    if values.is_empty() {
+        // Cookies added to the jar directly (Rocket's local client) have no header.
+        values.extend(req.cookies().get(name).map(|c| Cow::Borrowed(c.value())));
+    }
+    values
+}
 
 /// The ready-to-use session machinery, managed by Rocket after ignite.
 pub struct SessionState {
@@ -63,8 +92,16 @@ impl SessionState {
         T: Serialize + DeserializeOwned + Default + Send + Sync + 'static,
     {
         let now = self.clock.now();
-        let cookie = req.cookies().get(self.cookie.name());
-        let opened = cookie.map(|c| self.open_value::<T>(c.value(), now, req));
+        let candidates = session_cookie_values(req, self.cookie.name());
+        let had_cookie = !candidates.is_empty();
+        // The first candidate that opens wins; the last failure is the reason.
+        let mut opened = None;
+        for value in candidates.iter().take(MAX_CANDIDATES) {
+            opened = Some(self.open_value::<T>(value, now, req));
+            if let Some(Ok(_)) = opened {
+                break;
+            }
+        }
         match opened {
             Some(Ok((meta, data, origin))) => SlotState {
                 meta,
@@ -78,7 +115,7 @@ impl SessionState {
                 log::debug!("session cookie not accepted ({reason}); starting a fresh session");
                 self.fresh::<T>(now, true)
             }
-            None => self.fresh::<T>(now, false),
+            None => self.fresh::<T>(now, had_cookie),
         }
     }
 
