@@ -48,7 +48,8 @@ fn say(message: &str) {
 
 fn find_program(env_var: &str, name: &str) -> Option<PathBuf> {
     if let Some(path) = std::env::var_os(env_var) {
-        return Some(PathBuf::from(path));
+        let path = PathBuf::from(path);
+        return path.is_file().then_some(path);
     }
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| p.is_file())
@@ -72,14 +73,14 @@ fn browser_programs(test: &str) -> Option<(PathBuf, PathBuf)> {
                     .filter(|(_, missing)| *missing)
                     .map(|(name, _)| *name)
                     .collect();
-            let message = format!(
-                "browser test {test} SKIPPED: {} not found (install with `.ci/browser-deps`, \
-                 or set CHROMIUM / CHROMEDRIVER)",
+            let missing = format!(
+                "{} not found (install with `.ci/browser-deps`, or set CHROMIUM / CHROMEDRIVER)",
                 missing.join(" and ")
             );
             if std::env::var("CI").is_ok_and(|ci| ci == "true" || ci == "1") {
-                panic!("{message}; CI=true requires the real browser");
+                panic!("browser test {test} FAILED: {missing}; CI=true requires the real browser");
             }
+            let message = format!("browser test {test} SKIPPED: {missing}");
             say(&message);
             None
         }
