@@ -10,7 +10,7 @@
 //! - a "your session" panel on every page (id, deadlines, key id, cookie size);
 //! - `/api/session` (read-only JSON) and `/health`.
 //!
-//! Each feature module exports `routes()`; [`rocket`] assembles them so
+//! Each feature module exports `routes()`; [`rocket()`] assembles them so
 //! that the binary and the tests run the very same app.
 
 mod api;

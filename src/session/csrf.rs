@@ -308,7 +308,24 @@ struct TokenField {
 ///
 /// # Example
 ///
-/// See the [module documentation](self).
+/// ```
+/// use rocket::post;
+/// use sealed_session::session::{CsrfForm, CsrfSlot, CsrfStore, Session};
+///
+/// #[derive(Default, serde::Serialize, serde::Deserialize)]
+/// struct Data { csrf: CsrfSlot, signed_in: bool }
+///
+/// impl CsrfStore for Data {
+///     fn csrf_slot(&self) -> &CsrfSlot { &self.csrf }
+///     fn csrf_slot_mut(&mut self) -> &mut CsrfSlot { &mut self.csrf }
+/// }
+///
+/// /// A button-only form: `CsrfForm<Data>` checks the token and nothing else.
+/// #[post("/sign-out", data = "<_form>")]
+/// fn sign_out(session: Session<'_, Data>, _form: CsrfForm<Data>) {
+///     session.destroy();
+/// }
+/// ```
 pub struct CsrfForm<T, F = NoFields> {
     form: F,
     _payload: PhantomData<fn() -> T>,
@@ -413,6 +430,123 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::session::Sessions;
+    use rocket::local::blocking::Client;
+    use rocket::{catch, catchers, get, post, routes};
+
+    #[derive(Default, Serialize, Deserialize)]
+    struct Payload {
+        #[serde(default)]
+        csrf: CsrfSlot,
+        #[serde(default)]
+        note: String,
+    }
+
+    impl CsrfStore for Payload {
+        fn csrf_slot(&self) -> &CsrfSlot {
+            &self.csrf
+        }
+        fn csrf_slot_mut(&mut self) -> &mut CsrfSlot {
+            &mut self.csrf
+        }
+    }
+
+    #[derive(rocket::FromForm)]
+    struct Note {
+        note: String,
+        count: u8,
+    }
+
+    #[get("/token")]
+    fn token(session: Session<'_, Payload>) -> String {
+        CsrfToken::get(&session).as_str().to_owned()
+    }
+
+    #[post("/note", data = "<form>")]
+    fn note(session: Session<'_, Payload>, form: CsrfForm<Payload, Note>) -> String {
+        let Note { note, count } = form.into_inner();
+        session.update(|data| data.note = note.clone());
+        format!("{note} x{count}")
+    }
+
+    #[post("/button", data = "<_form>")]
+    fn button(_form: CsrfForm<Payload>) -> &'static str {
+        "pressed"
+    }
+
+    #[catch(403)]
+    fn forbidden(req: &Request<'_>) -> String {
+        format!("{:?}", CsrfError::of(req))
+    }
+
+    fn client() -> Client {
+        let rocket = rocket::build()
+            .attach(Sessions::fairing())
+            .mount("/", routes![token, note, button])
+            .register("/", catchers![forbidden]);
+        match Client::tracked(rocket) {
+            Ok(client) => client,
+            Err(err) => panic!("test app does not launch: {err}"),
+        }
+    }
+
+    fn post(client: &Client, path: &'static str, body: String) -> (Status, String) {
+        let response = client.post(path).header(ContentType::Form).body(body).dispatch();
+        (response.status(), response.into_string().unwrap_or_default())
+    }
+
+    #[test]
+    fn a_form_with_the_sessions_token_is_parsed_and_decoded() {
+        let client = client();
+        let token = client.get("/token").dispatch().into_string().unwrap_or_default();
+        let (status, body) =
+            post(&client, "/note", format!("csrf_token={token}&note=a%26b+c&count=2"));
+        assert_eq!((status, body.as_str()), (Status::Ok, "a&b c x2"));
+        // The token stays the same until rotated: a second form works too.
+        let again = client.get("/token").dispatch().into_string().unwrap_or_default();
+        assert_eq!(again, token);
+        assert_eq!(post(&client, "/button", format!("csrf_token={token}")).0, Status::Ok);
+    }
+
+    #[test]
+    fn a_percent_encoded_token_is_accepted() {
+        let client = client();
+        let token = client.get("/token").dispatch().into_string().unwrap_or_default();
+        let encoded: String = token.bytes().map(|b| format!("%{b:02X}")).collect();
+        assert_eq!(post(&client, "/button", format!("csrf_token={encoded}")).0, Status::Ok);
+    }
+
+    #[test]
+    fn refusals_are_403_and_tell_the_catcher_why() {
+        let client = client();
+        let token = client.get("/token").dispatch().into_string().unwrap_or_default();
+        let (status, body) = post(&client, "/note", "note=x&count=1".into());
+        assert_eq!((status, body.as_str()), (Status::Forbidden, "Some(Missing)"));
+        let wrong = new_token();
+        let (status, body) = post(&client, "/note", format!("csrf_token={wrong}&note=x&count=1"));
+        assert_eq!((status, body.as_str()), (Status::Forbidden, "Some(Invalid)"));
+        let (status, _) = post(&client, "/note", format!("csrf_token={token}&note=x&count=999"));
+        assert_eq!(status, Status::UnprocessableEntity, "fields are parsed after the check");
+    }
+
+    #[test]
+    fn a_session_without_a_token_refuses_every_token() {
+        let client = client();
+        assert_eq!(post(&client, "/button", "csrf_token=".into()).0, Status::Forbidden);
+        assert_eq!(
+            post(&client, "/button", format!("csrf_token={}", new_token())).0,
+            Status::Forbidden
+        );
+    }
+
+    #[test]
+    fn a_body_over_the_form_limit_is_413() {
+        let client = client();
+        let token = client.get("/token").dispatch().into_string().unwrap_or_default();
+        let big = "x".repeat(40 * 1024);
+        let (status, _) = post(&client, "/note", format!("csrf_token={token}&note={big}&count=1"));
+        assert_eq!(status, Status::PayloadTooLarge);
+    }
 
     #[test]
     fn new_tokens_are_43_char_base64url_and_distinct() {
