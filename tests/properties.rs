@@ -199,6 +199,7 @@ fn arbitrary_bytes_behind_our_key_id_never_open() {
 fn mutated_genuine_cookies_never_open() {
     let mut runner = TestRunner::new(config(3_000));
     let strategy = (plaintext(), plaintext(), prop::collection::vec(mutation(), 1..4));
+    let changed = std::cell::Cell::new(0u32);
     runner
         .run(&strategy, |(plaintext, other, mutations)| {
             let original = genuine_raw(&plaintext);
@@ -212,11 +213,14 @@ fn mutated_genuine_cookies_never_open() {
                 let opened = result.unwrap();
                 prop_assert_eq!(opened.plaintext(), &plaintext[..]);
             } else {
+                changed.set(changed.get() + 1);
                 prop_assert!(result.is_err(), "a mutated cookie opened: {:?}", mutations);
             }
             Ok(())
         })
         .unwrap();
+    // The generator must really mutate: almost every case differs from its original.
+    assert!(changed.get() > 2_700, "only {} of 3,000 cases were mutated", changed.get());
 }
 
 /// Edits of the cookie text itself (not of the decoded bytes): any other
