@@ -2,7 +2,7 @@
 //! nothing but genuine cookies, and no `Cookie` header turns a request into
 //! a 5xx.
 //!
-//! Case counts are explicit (about 12,300 in total per run; the RNG seed is
+//! Case counts are explicit (about 12,600 in total per run; the RNG seed is
 //! random each run, so CI covers new inputs every time). Failures are not
 //! persisted to files: the shrunk input is in the failure message.
 
@@ -405,6 +405,48 @@ fn arbitrary_cookie_headers_never_give_a_5xx() {
             if header != format!("{NAME}={genuine}") && !header.contains(&genuine) {
                 prop_assert!(body.ends_with("true"), "{:?} opened as a session: {}", header, body);
             }
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// The genuine cookie among foreign cookies and up to three garbage session
+/// cookies, in any order, with any spacing: the genuine session is found.
+#[test]
+fn a_genuine_cookie_among_duplicates_and_foreign_cookies_is_always_found() {
+    let client = client();
+    let res = client.get("/").dispatch();
+    let set = res.headers().get_one("Set-Cookie").unwrap().to_owned();
+    let genuine = set.split(';').next().unwrap().strip_prefix("sid=").unwrap().to_owned();
+    let pair = |name: proptest::string::RegexGeneratorStrategy<String>| {
+        (name, re("[A-Za-z0-9_%=!-]{0,80}"), re(" {0,2}"))
+            .prop_map(|(n, v, pad)| format!("{pad}{n}={v}{pad}"))
+    };
+    // Foreign names never spell ours (a fifth `sid` would pass the cap).
+    let foreign_pair = |n: String, v: String, pad: String| match n.as_str() {
+        NAME => format!("{pad}sie={v}{pad}"),
+        _ => format!("{pad}{n}={v}{pad}"),
+    };
+    let strategy = (
+        prop::collection::vec(
+            (re("[a-z]{1,3}|sid[a-z0-9]|x?sid_"), re("[A-Za-z0-9_%=!-]{0,80}"), re(" {0,2}"))
+                .prop_map(move |(n, v, pad)| foreign_pair(n, v, pad)),
+            0..20,
+        ),
+        prop::collection::vec(pair(re("sid")), 0..4),
+        any::<prop::sample::Index>(),
+        prop::collection::vec(any::<prop::sample::Index>(), 0..20),
+    );
+    let mut runner = TestRunner::new(config(300));
+    runner
+        .run(&strategy, |(foreign, mut ours, at, slots)| {
+            ours.insert(at.index(ours.len() + 1), format!("{NAME}={genuine}"));
+            for (cookie, slot) in foreign.into_iter().zip(slots) {
+                ours.insert(slot.index(ours.len() + 1), cookie);
+            }
+            let header = ours.join(";");
+            let (status, body) = get(&client, "/read", &header);
+            prop_assert_eq!((status, body.as_str()), (Status::Ok, "1 false"), "{}", header);
             Ok(())
         })
         .unwrap();
