@@ -219,8 +219,9 @@ impl SessionConfig {
             return fail(format!("cookie_name {name:?} needs secure = true (__Secure- prefix)"));
         }
         if self.same_site == SameSite::None && !self.secure {
-            return fail("same_site = \"none\" needs secure = true; browsers drop it otherwise"
-                .into());
+            return fail(
+                "same_site = \"none\" needs secure = true; browsers drop it otherwise".into(),
+            );
         }
         if self.max_age == 0 || self.max_age > MAX_MAX_AGE {
             return fail(format!(
@@ -260,12 +261,9 @@ fn list_or_comma_separated<'de, D: Deserializer<'de>>(de: D) -> Result<Vec<Strin
     }
     Ok(match ListOrString::deserialize(de)? {
         ListOrString::List(list) => list,
-        ListOrString::One(text) => text
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect(),
+        ListOrString::One(text) => {
+            text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+        }
     })
 }
 

@@ -45,7 +45,11 @@ impl CookieWriter {
 
     /// Bytes of the live header value for a value of `value_len` characters.
     pub fn live_len(&self, value_len: usize, max_age: u64) -> usize {
-        self.name.len() + 1 + value_len + MAX_AGE.len() + decimal_digits(max_age)
+        self.name.len()
+            + 1
+            + value_len
+            + MAX_AGE.len()
+            + decimal_digits(max_age)
             + self.attributes.len()
     }
 

@@ -6,8 +6,8 @@ use std::fmt;
 
 use hkdf::Hkdf;
 use sha2::Sha256;
-use xaes_256_gcm::aead::KeyInit;
 use xaes_256_gcm::aead::Key;
+use xaes_256_gcm::aead::KeyInit;
 use xaes_256_gcm::Xaes256Gcm;
 use zeroize::Zeroizing;
 

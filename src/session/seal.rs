@@ -144,7 +144,11 @@ impl Sealer {
         write(&mut buf)?;
         let tag = key
             .cipher()
-            .encrypt_inout_detached(&Nonce::from(*nonce), &self.aads[0], (&mut buf[HEADER_LEN..]).into())
+            .encrypt_inout_detached(
+                &Nonce::from(*nonce),
+                &self.aads[0],
+                (&mut buf[HEADER_LEN..]).into(),
+            )
             .unwrap_or_else(|_| panic!("a session cookie is far below the XAES-256-GCM limit"));
         buf.extend_from_slice(&tag);
         Ok(URL_SAFE_NO_PAD.encode(buf.as_slice()))
@@ -198,8 +202,8 @@ fn aad(key: &SessionKey, cookie_name: &str) -> Vec<u8> {
 mod tests {
     use super::*;
     use crate::session::secret::Secret;
-    use xaes_256_gcm::aead::{Aead, KeyInit};
     use xaes_256_gcm::aead::Key;
+    use xaes_256_gcm::aead::{Aead, KeyInit};
     use xaes_256_gcm::Xaes256Gcm;
 
     fn sealer(secret: &Secret, name: &str) -> Sealer {
