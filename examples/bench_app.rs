@@ -12,10 +12,12 @@
 //! Configuration comes from the environment as for any Rocket app:
 //! `ROCKET_PORT`, `SESSION_SECRET` (required in the release profile) and
 //! `ROCKET_SECRET_KEY` (required for `/private` in the release profile).
+//! Rocket's `secrets` feature comes from this package's `bench-private`
+//! feature, which the example requires.
 //! Make each with `openssl rand -base64 32`.
 //!
 //! ```text
-//! cargo build --release --example bench_app
+//! cargo build --release --features bench-private --example bench_app
 //! SESSION_SECRET=$(openssl rand -base64 32) ROCKET_SECRET_KEY=$(openssl rand -base64 32) \
 //!   ROCKET_PORT=8001 target/release/examples/bench_app
 //! ```
