@@ -49,6 +49,11 @@ fn regenerate(session: Session<'_, Counter>) -> String {
     session.id()
 }
 
+#[get("/take")]
+fn take(session: Session<'_, Counter>) -> String {
+    session.take().n.to_string()
+}
+
 #[get("/id")]
 fn id(session: Session<'_, Counter>) -> String {
     session.id()
@@ -62,7 +67,7 @@ fn test_client(secret: &str, extra: &[(&str, i64)], clock: &ManualClock) -> Clie
     }
     let rocket = rocket::custom(figment)
         .attach(Sessions::fairing().with_clock(clock.clone()))
-        .mount("/", routes![count, peek, fail, two_guards, touch, regenerate, id]);
+        .mount("/", routes![count, peek, fail, two_guards, touch, regenerate, take, id]);
     Client::tracked(rocket).expect("the test app launches")
 }
 
@@ -273,4 +278,23 @@ fn a_stale_cookie_of_the_same_name_does_not_hide_the_genuine_one() {
             client.get("/").header(rocket::http::Header::new("Cookie", header.clone())).dispatch();
         assert_eq!(views_in(&response.into_string().unwrap_or_default()), Some(2), "{header}");
     }
+}
+
+#[test]
+fn taking_all_data_out_removes_the_cookie() {
+    let client = test_client(&secret(), &[], &ManualClock::new(1_000_000));
+    client.get("/count").dispatch();
+    client.get("/count").dispatch();
+    let response = client.get("/take").dispatch();
+    let removal = set_cookie_for(&response, "sid").expect("a removal cookie");
+    assert!(removal.starts_with("sid=;") && removal.contains("Max-Age=0"), "{removal}");
+    assert_eq!(response.into_string().as_deref(), Some("2"));
+    assert_eq!(client.get("/peek").dispatch().into_string().as_deref(), Some("0"));
+}
+
+#[test]
+fn a_new_visitor_whose_change_leaves_the_session_empty_gets_no_cookie() {
+    let client = test_client(&secret(), &[], &ManualClock::new(1_000_000));
+    let response = client.get("/take").dispatch();
+    assert!(set_cookies(&response).is_empty(), "{:?}", set_cookies(&response));
 }

@@ -54,15 +54,29 @@ impl CookieWriter {
     }
 
     /// The live cookie: `name=value; Max-Age=N; <attributes>`.
+    #[cfg(test)]
     pub fn live(&self, value: &str, max_age: u64) -> String {
-        let mut out = String::with_capacity(self.live_len(value.len(), max_age));
+        let mut out = self.begin_live(value.len());
+        out.push_str(value);
+        self.end_live(&mut out, max_age);
+        out
+    }
+
+    /// The start of a live cookie, `name=`, with room for a value of
+    /// about `value_len` characters and the attributes; the caller appends
+    /// the value, then calls [`CookieWriter::end_live`].
+    pub fn begin_live(&self, value_len: usize) -> String {
+        let mut out = String::with_capacity(self.live_len(value_len, u64::MAX));
         out.push_str(&self.name);
         out.push('=');
-        out.push_str(value);
+        out
+    }
+
+    /// Finishes a live cookie begun with [`CookieWriter::begin_live`].
+    pub fn end_live(&self, out: &mut String, max_age: u64) {
         out.push_str(MAX_AGE);
         let _ = write!(out, "{max_age}");
         out.push_str(&self.attributes);
-        out
     }
 
     /// The removal cookie: same name, path, domain, Secure and SameSite as

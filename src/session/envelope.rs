@@ -14,6 +14,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::rngs::OsRng;
 use rand::TryRngCore;
+use std::ops::Range;
+
 use serde::{Deserialize, Serialize};
 
 use super::error::Error;
@@ -109,17 +111,6 @@ pub(crate) fn fill_random(buf: &mut [u8]) {
     }
 }
 
-/// An envelope being written: borrowed meta and payload, serialized in
-/// the v1 field order.
-#[derive(Serialize)]
-pub(crate) struct EnvelopeRef<'a, T: ?Sized> {
-    pub id: &'a str,
-    pub iat: u64,
-    pub exp: u64,
-    pub seen: u64,
-    pub data: &'a T,
-}
-
 /// An envelope as read from a cookie, with the payload typed.
 #[derive(Deserialize)]
 pub(crate) struct EnvelopeOwned<T> {
@@ -137,15 +128,28 @@ impl<T> EnvelopeOwned<T> {
     }
 }
 
-/// Serializes `meta` and `data` as a v1 envelope into `out`.
+/// Serializes `meta` and `data` as a v1 envelope into `out`, in the v1
+/// field order, and returns where the `data` JSON lies in `out` (so the
+/// fairing can tell an empty payload without serializing it again).
 pub(crate) fn write_envelope<T: Serialize + ?Sized>(
     meta: &Meta,
     data: &T,
     out: &mut Vec<u8>,
-) -> serde_json::Result<()> {
-    let envelope =
-        EnvelopeRef { id: &meta.id, iat: meta.iat, exp: meta.exp, seen: meta.seen, data };
-    serde_json::to_writer(out, &envelope)
+) -> serde_json::Result<Range<usize>> {
+    out.extend_from_slice(b"{\"id\":");
+    serde_json::to_writer(&mut *out, &meta.id)?;
+    for (label, value) in
+        [(&b",\"iat\":"[..], meta.iat), (b",\"exp\":", meta.exp), (b",\"seen\":", meta.seen)]
+    {
+        out.extend_from_slice(label);
+        serde_json::to_writer(&mut *out, &value)?;
+    }
+    out.extend_from_slice(b",\"data\":");
+    let start = out.len();
+    serde_json::to_writer(&mut *out, data)?;
+    let end = out.len();
+    out.push(b'}');
+    Ok(start..end)
 }
 
 #[cfg(test)]
@@ -208,11 +212,19 @@ mod tests {
 
     #[test]
     fn envelope_fields_keep_the_v1_order() {
+        let mut out = b"prefix".to_vec();
+        let data = write_envelope(&meta(1, 2, 3), &serde_json::json!({"views": 1}), &mut out);
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text, r#"prefix{"id":"x","iat":1,"exp":3,"seen":2,"data":{"views":1}}"#);
+        assert_eq!(&text[data.unwrap()], r#"{"views":1}"#);
+    }
+
+    #[test]
+    fn the_written_envelope_parses_back() {
         let mut out = Vec::new();
-        write_envelope(&meta(1, 2, 3), &serde_json::json!({"views": 1}), &mut out).unwrap();
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            r#"{"id":"x","iat":1,"exp":3,"seen":2,"data":{"views":1}}"#
-        );
+        let m = Meta { id: "q\"uote".into(), iat: 1, exp: u64::MAX, seen: 2 };
+        write_envelope(&m, &vec![1, 2], &mut out).unwrap();
+        let back: EnvelopeOwned<Vec<u8>> = serde_json::from_slice(&out).unwrap();
+        assert_eq!(back.split(), (m, vec![1, 2]));
     }
 }

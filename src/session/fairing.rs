@@ -128,46 +128,88 @@ impl Sessions {
 pub(crate) enum Action {
     /// No `Set-Cookie` at all.
     Nothing,
-    /// Seal the session and send it.
-    Seal,
+    /// Seal the session and send it (or remove the cookie, if the payload
+    /// turns out to hold nothing: see [`Sealed::Empty`]).
+    Save,
     /// Send the removal cookie.
     Remove,
 }
 
 /// The lifecycle rules of DESIGN.md, given a response that is not a 5xx.
 pub(crate) fn decide(state: &SlotState, now: u64, lifetimes: &Lifetimes) -> Action {
-    if state.dirty || state.destroyed {
-        if state.dirty && !state.payload.is_empty() {
-            return Action::Seal;
-        }
-        return if state.had_cookie { Action::Remove } else { Action::Nothing };
+    if state.dirty {
+        return Action::Save;
+    }
+    if state.destroyed {
+        return removal_if_sent(state);
     }
     match state.origin {
-        Origin::Opened { key_age: KeyAge::Old, .. } => Action::Seal,
-        Origin::Opened { .. } if state.meta.wants_rolling(now, lifetimes) => Action::Seal,
+        Origin::Opened { key_age: KeyAge::Old, .. } => Action::Save,
+        Origin::Opened { .. } if state.meta.wants_rolling(now, lifetimes) => Action::Save,
         _ => Action::Nothing,
     }
 }
 
+/// A removal cookie only for a client that sent one: a visitor whose
+/// session never held data gets no cookie at all.
+fn removal_if_sent(state: &SlotState) -> Action {
+    match state.had_cookie {
+        true => Action::Remove,
+        false => Action::Nothing,
+    }
+}
+
+/// What sealing produced.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Sealed {
+    /// The whole `Set-Cookie` value.
+    Cookie(String),
+    /// The payload serializes like `T::default()`: nothing to keep.
+    Empty,
+}
+
+/// Why a seal stopped before encrypting.
+enum Stop {
+    Empty,
+    Failed(Error),
+}
+
 /// Seals the session into a whole `Set-Cookie` value, within the budget.
-fn seal(sessions: &SessionState, state: &mut SlotState, now: u64) -> Result<String, Error> {
+/// The envelope is serialized once, straight into the seal buffer; the
+/// emptiness check and the size check read what was written.
+fn seal(sessions: &SessionState, state: &mut SlotState, now: u64) -> Result<Sealed, Error> {
     state.meta.seen = now;
     state.id();
     let max_age = state.meta.max_age_at(now, &sessions.lifetimes);
     let (meta, payload) = (&state.meta, &state.payload);
-    let value = sessions.sealer.seal_with(|buf| {
-        payload.write_envelope(meta, buf).map_err(|err| {
-            Error::Payload(format!("{:?} error while serializing", err.classify()))
+    let mut set_cookie = sessions.cookie.begin_live(TYPICAL_VALUE_LEN);
+    let sealed = sessions.sealer.seal_into(&mut set_cookie, |buf| {
+        let data = payload.write_envelope(meta, buf).map_err(|err| {
+            Stop::Failed(Error::Payload(format!("{:?} error while serializing", err.classify())))
         })?;
+        if buf[data] == *payload.default_json() {
+            return Err(Stop::Empty);
+        }
         let value_len = Sealer::sealed_len(buf.len() - HEADER_LEN);
         let needed = sessions.cookie.live_len(value_len, max_age);
         match needed > COOKIE_BUDGET {
-            true => Err(Error::TooLarge { needed, budget: COOKIE_BUDGET }),
+            true => Err(Stop::Failed(Error::TooLarge { needed, budget: COOKIE_BUDGET })),
             false => Ok(()),
         }
-    })?;
-    Ok(sessions.cookie.live(&value, max_age))
+    });
+    match sealed {
+        Ok(()) => {
+            sessions.cookie.end_live(&mut set_cookie, max_age);
+            Ok(Sealed::Cookie(set_cookie))
+        }
+        Err(Stop::Empty) => Ok(Sealed::Empty),
+        Err(Stop::Failed(err)) => Err(err),
+    }
 }
+
+/// Room reserved for a cookie value up front (a small session seals to
+/// about 150 to 400 characters).
+const TYPICAL_VALUE_LEN: usize = 512;
 
 /// Adds a session `Set-Cookie`, and the headers that keep any cache from
 /// storing it or handing it to another user.
@@ -221,8 +263,13 @@ impl Fairing for Sessions {
         match decide(state, now, &sessions.lifetimes) {
             Action::Nothing => {}
             Action::Remove => send_cookie(res, sessions.cookie.removal().to_owned()),
-            Action::Seal => match seal(sessions, state, now) {
-                Ok(set_cookie) => send_cookie(res, set_cookie),
+            Action::Save => match seal(sessions, state, now) {
+                Ok(Sealed::Cookie(set_cookie)) => send_cookie(res, set_cookie),
+                Ok(Sealed::Empty) => {
+                    if removal_if_sent(state) == Action::Remove {
+                        send_cookie(res, sessions.cookie.removal().to_owned());
+                    }
+                }
                 Err(err) => {
                     log::error!("{} {}: {err}; answering 500", req.method(), req.uri().path());
                     replace_with_500(res);
@@ -262,17 +309,46 @@ mod tests {
     fn changed_sessions_with_data_are_sealed() {
         let mut s = state(Origin::Fresh, false, 1);
         s.dirty = true;
-        assert_eq!(decide(&s, 1001, &LIFE), Action::Seal);
+        assert_eq!(decide(&s, 1001, &LIFE), Action::Save);
+    }
+
+    fn sessions() -> SessionState {
+        let config = SessionConfig {
+            secret: None,
+            old_secrets: vec![],
+            cookie_name: "sid".into(),
+            max_age: 100,
+            idle_timeout: 40,
+            same_site: crate::session::SameSite::Lax,
+            secure: false,
+            http_only: true,
+            path: "/".into(),
+            domain: None,
+            clock_skew: 5,
+        };
+        let ring = KeyRing::new(&Secret::generate(), &[]).unwrap();
+        let clock = Arc::new(crate::session::ManualClock::new(1001));
+        SessionState::new(&config, Sealer::new(ring, "sid"), clock, None)
     }
 
     #[test]
-    fn emptied_or_destroyed_sessions_are_removed_only_if_the_client_had_a_cookie() {
+    fn emptied_sessions_seal_to_nothing_and_full_ones_to_a_cookie() {
+        let sessions = sessions();
         let mut emptied = state(CURRENT, true, 0);
         emptied.dirty = true;
-        assert_eq!(decide(&emptied, 1001, &LIFE), Action::Remove);
-        let mut never_had_one = state(Origin::Fresh, false, 0);
-        never_had_one.dirty = true;
-        assert_eq!(decide(&never_had_one, 1001, &LIFE), Action::Nothing);
+        assert_eq!(decide(&emptied, 1001, &LIFE), Action::Save);
+        assert_eq!(seal(&sessions, &mut emptied, 1001), Ok(Sealed::Empty));
+        assert_eq!(removal_if_sent(&emptied), Action::Remove);
+        let mut full = state(CURRENT, true, 7);
+        match seal(&sessions, &mut full, 1001) {
+            Ok(Sealed::Cookie(c)) => assert!(c.starts_with("sid=") && c.contains("Max-Age=40")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn destroyed_sessions_are_removed_only_if_the_client_had_a_cookie() {
+        assert_eq!(removal_if_sent(&state(Origin::Fresh, false, 0)), Action::Nothing);
         let mut destroyed = state(Origin::Fresh, true, 0);
         destroyed.destroyed = true;
         assert_eq!(decide(&destroyed, 1001, &LIFE), Action::Remove);
@@ -283,17 +359,17 @@ mod tests {
         let mut s = state(Origin::Fresh, true, 2);
         s.destroyed = true;
         s.dirty = true;
-        assert_eq!(decide(&s, 1001, &LIFE), Action::Seal);
+        assert_eq!(decide(&s, 1001, &LIFE), Action::Save);
     }
 
     #[test]
     fn old_keys_are_resealed_even_when_clean() {
-        assert_eq!(decide(&state(OLD, true, 3), 1001, &LIFE), Action::Seal);
+        assert_eq!(decide(&state(OLD, true, 3), 1001, &LIFE), Action::Save);
     }
 
     #[test]
     fn rolling_reseals_past_half_the_idle_window() {
         assert_eq!(decide(&state(CURRENT, true, 3), 1019, &LIFE), Action::Nothing);
-        assert_eq!(decide(&state(CURRENT, true, 3), 1020, &LIFE), Action::Seal);
+        assert_eq!(decide(&state(CURRENT, true, 3), 1020, &LIFE), Action::Save);
     }
 }

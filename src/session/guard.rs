@@ -217,7 +217,7 @@ impl<'r, T: SessionData> Session<'r, T> {
                 meta.id = "x".repeat(super::envelope::SESSION_ID_CHARS);
             }
             let mut json = Vec::with_capacity(256);
-            state.payload.write_envelope(&meta, &mut json).map_err(|err| {
+            state.payload.write_envelope(&meta, &mut json).map(drop).map_err(|err| {
                 Error::Payload(format!("{:?} error while serializing", err.classify()))
             })?;
             let value_len = Sealer::sealed_len(json.len());

@@ -15,7 +15,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use xaes_256_gcm::aead::AeadInOut;
 use xaes_256_gcm::{Nonce, Tag};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::envelope::fill_random;
 use super::error::Error;
@@ -34,6 +34,9 @@ pub const OVERHEAD: usize = HEADER_LEN + TAG_LEN;
 /// Cookie values longer than this are refused before decoding: no browser
 /// stores them, so they can only be hostile.
 pub const MAX_VALUE_LEN: usize = 8192;
+/// Initial capacity of the seal buffer: room for a typical envelope, so
+/// that a small session's plaintext is never copied by a reallocation.
+const SEAL_BUFFER_CAPACITY: usize = 1024;
 
 const _: () = assert!(HEADER_LEN == 29, "v1 header is 29 bytes");
 const _: () = assert!(OVERHEAD == 45, "v1 overhead is 45 bytes");
@@ -125,23 +128,56 @@ impl Sealer {
         &self,
         write: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
     ) -> Result<String, E> {
+        let mut value = String::new();
+        self.seal_into(&mut value, write)?;
+        Ok(value)
+    }
+
+    /// Like [`Sealer::seal_with`], but appends the cookie value to `out`
+    /// (e.g. right after `name=` in a `Set-Cookie` being built), so the
+    /// base64 is written once, where it ends up.
+    ///
+    /// # Errors
+    ///
+    /// Whatever `write` returns; `out` is then unchanged.
+    pub fn seal_into<E>(
+        &self,
+        out: &mut String,
+        write: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+    ) -> Result<(), E> {
         let mut nonce = [0u8; NONCE_LEN];
         fill_random(&mut nonce);
-        self.seal_with_nonce(&nonce, write)
+        self.seal_into_with_nonce(&nonce, out, write)
     }
 
     /// [`Sealer::seal_with`] with a given nonce; only for fixed test vectors.
+    #[cfg(test)]
     pub(crate) fn seal_with_nonce<E>(
         &self,
         nonce: &[u8; NONCE_LEN],
         write: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
     ) -> Result<String, E> {
+        let mut value = String::new();
+        self.seal_into_with_nonce(nonce, &mut value, write)?;
+        Ok(value)
+    }
+
+    fn seal_into_with_nonce<E>(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        out: &mut String,
+        write: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+    ) -> Result<(), E> {
         let key = self.ring.current();
-        let mut buf = Zeroizing::new(Vec::with_capacity(512));
-        buf.push(VERSION);
+        let mut buf = Vec::with_capacity(SEAL_BUFFER_CAPACITY);
+        buf.extend_from_slice(&[VERSION]);
         buf.extend_from_slice(&key.id());
         buf.extend_from_slice(nonce);
-        write(&mut buf)?;
+        if let Err(err) = write(&mut buf) {
+            buf.zeroize(); // it holds plaintext that will never be sealed
+            return Err(err);
+        }
+        // From here on the buffer holds only ciphertext: nothing to wipe.
         let tag = key
             .cipher()
             .encrypt_inout_detached(
@@ -151,7 +187,8 @@ impl Sealer {
             )
             .unwrap_or_else(|_| panic!("a session cookie is far below the XAES-256-GCM limit"));
         buf.extend_from_slice(&tag);
-        Ok(URL_SAFE_NO_PAD.encode(buf.as_slice()))
+        URL_SAFE_NO_PAD.encode_string(buf.as_slice(), out);
+        Ok(())
     }
 
     /// Opens a cookie value.

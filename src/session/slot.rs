@@ -5,8 +5,10 @@
 //! payload type-erased behind [`ErasedPayload`]: typed for the guard (no
 //! re-parsing between guard calls), serializable for the fairing.
 
-use std::any::Any;
-use std::sync::{Mutex, MutexGuard, TryLockError};
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::{Mutex, MutexGuard, OnceLock, RwLock, TryLockError};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -18,10 +20,12 @@ use super::keys::{KeyAge, KEY_ID_LEN};
 pub(crate) trait ErasedPayload: Send + Sync {
     fn as_any(&self) -> &dyn Any;
     fn as_any_mut(&mut self) -> &mut dyn Any;
-    /// Writes the whole v1 envelope (meta + this payload) as JSON.
-    fn write_envelope(&self, meta: &Meta, out: &mut Vec<u8>) -> serde_json::Result<()>;
-    /// Whether the payload holds nothing (serializes like `T::default()`).
-    fn is_empty(&self) -> bool;
+    /// Writes the whole v1 envelope (meta + this payload) as JSON and
+    /// returns where the payload's JSON lies in `out`.
+    fn write_envelope(&self, meta: &Meta, out: &mut Vec<u8>) -> serde_json::Result<Range<usize>>;
+    /// The JSON of this type's `T::default()`: a payload that serializes
+    /// to it holds nothing, and its cookie is removed rather than sealed.
+    fn default_json(&self) -> &'static [u8];
     /// The payload as a JSON value, to convert to another type.
     fn to_value(&self) -> serde_json::Result<serde_json::Value>;
 }
@@ -35,19 +39,35 @@ impl<T: Serialize + Default + Send + Sync + 'static> ErasedPayload for T {
         self
     }
 
-    fn write_envelope(&self, meta: &Meta, out: &mut Vec<u8>) -> serde_json::Result<()> {
+    fn write_envelope(&self, meta: &Meta, out: &mut Vec<u8>) -> serde_json::Result<Range<usize>> {
         write_envelope(meta, self, out)
     }
 
-    fn is_empty(&self) -> bool {
-        match (serde_json::to_vec(self), serde_json::to_vec(&T::default())) {
-            (Ok(mine), Ok(default)) => mine == default,
-            _ => false,
-        }
+    fn default_json(&self) -> &'static [u8] {
+        default_json_of::<T>()
     }
 
     fn to_value(&self) -> serde_json::Result<serde_json::Value> {
         serde_json::to_value(self)
+    }
+}
+
+/// `serde_json` of `T::default()`, computed once per type and kept for the
+/// life of the process (a few bytes per payload type).
+fn default_json_of<T: Serialize + Default + 'static>() -> &'static [u8] {
+    type Cache = RwLock<HashMap<TypeId, &'static [u8]>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Cache::default);
+    let key = TypeId::of::<T>();
+    if let Some(json) = cache.read().ok().and_then(|map| map.get(&key).copied()) {
+        return json;
+    }
+    // A default that does not serialize never matches a payload: never "empty".
+    let json = serde_json::to_vec(&T::default()).unwrap_or_else(|_| b"\0".to_vec());
+    let json: &'static [u8] = Box::leak(json.into_boxed_slice());
+    match cache.write() {
+        Ok(mut map) => map.entry(key).or_insert(json),
+        Err(_) => json,
     }
 }
 

@@ -30,23 +30,22 @@ const MAX_CANDIDATES: usize = 4;
 /// in order. Browsers send several when cookies of one name exist for
 /// different paths or domains (or one was tossed by a sibling domain);
 /// Rocket's jar keeps only one of them. Values are percent-decoded, as
-/// Rocket's jar does.
-fn session_cookie_values<'r>(req: &'r Request<'_>, name: &'r str) -> Vec<Cow<'r, str>> {
-    let mut values: Vec<Cow<'r, str>> = req
-        .headers()
-        .get("Cookie")
-        .flat_map(|header| header.split(';'))
-        .filter_map(|pair| {
-            let (key, value) = pair.trim().split_once('=')?;
-            let value = value.trim().trim_matches('"');
-            (key.trim() == name).then(|| RawStr::new(value).percent_decode_lossy())
+/// Rocket's jar does (ours never need it, so the common case borrows).
+fn header_cookie_values<'r>(
+    req: &'r Request<'_>,
+    name: &'r str,
+) -> impl Iterator<Item = Cow<'r, str>> + 'r {
+    req.headers().get("Cookie").flat_map(|header| header.split(';')).filter_map(move |pair| {
+        let (key, value) = pair.trim().split_once('=')?;
+        if key.trim() != name {
+            return None;
+        }
+        let value = value.trim().trim_matches('"');
+        Some(match value.contains('%') {
+            true => RawStr::new(value).percent_decode_lossy(),
+            false => Cow::Borrowed(value),
         })
-        .collect();
-    if values.is_empty() {
-        // Cookies added to the jar directly (Rocket's local client) have no header.
-        values.extend(req.cookies().get(name).map(|c| Cow::Borrowed(c.value())));
-    }
-    values
+    })
 }
 
 /// The ready-to-use session machinery, managed by Rocket after ignite.
@@ -92,16 +91,20 @@ impl SessionState {
         T: Serialize + DeserializeOwned + Default + Send + Sync + 'static,
     {
         let now = self.clock.now();
-        let candidates = session_cookie_values(req, self.cookie.name());
-        let had_cookie = !candidates.is_empty();
         // The first candidate that opens wins; the last failure is the reason.
         let mut opened = None;
-        for value in candidates.iter().take(MAX_CANDIDATES) {
-            opened = Some(self.open_value::<T>(value, now, req));
+        for value in header_cookie_values(req, self.cookie.name()).take(MAX_CANDIDATES) {
+            opened = Some(self.open_value::<T>(&value, now, req));
             if let Some(Ok(_)) = opened {
                 break;
             }
         }
+        if opened.is_none() {
+            // Cookies added to the jar directly (Rocket's local client) have no header.
+            let jar_value = req.cookies().get(self.cookie.name());
+            opened = jar_value.map(|cookie| self.open_value::<T>(cookie.value(), now, req));
+        }
+        let had_cookie = opened.is_some();
         match opened {
             Some(Ok((meta, data, origin))) => SlotState {
                 meta,
