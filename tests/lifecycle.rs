@@ -59,6 +59,17 @@ fn id(session: Session<'_, Counter>) -> String {
     session.id()
 }
 
+/// A catcher sees the same session as the handlers.
+#[rocket::catch(404)]
+async fn not_found(req: &rocket::Request<'_>) -> String {
+    match req.guard::<Session<'_, Counter>>().await {
+        rocket::outcome::Outcome::Success(session) => {
+            format!("404 at count {}", session.read(|c| c.n))
+        }
+        _ => "404 without a session".into(),
+    }
+}
+
 /// A small app with the routes above, its clock under the test's control.
 fn test_client(secret: &str, extra: &[(&str, i64)], clock: &ManualClock) -> Client {
     let mut figment = figment("debug", secret);
@@ -67,7 +78,8 @@ fn test_client(secret: &str, extra: &[(&str, i64)], clock: &ManualClock) -> Clie
     }
     let rocket = rocket::custom(figment)
         .attach(Sessions::fairing().with_clock(clock.clone()))
-        .mount("/", routes![count, peek, fail, two_guards, touch, regenerate, take, id]);
+        .mount("/", routes![count, peek, fail, two_guards, touch, regenerate, take, id])
+        .register("/", rocket::catchers![not_found]);
     Client::tracked(rocket).expect("the test app launches")
 }
 
@@ -297,4 +309,14 @@ fn a_new_visitor_whose_change_leaves_the_session_empty_gets_no_cookie() {
     let client = test_client(&secret(), &[], &ManualClock::new(1_000_000));
     let response = client.get("/take").dispatch();
     assert!(set_cookies(&response).is_empty(), "{:?}", set_cookies(&response));
+}
+
+#[test]
+fn a_catcher_reads_the_session_and_sends_no_cookie() {
+    let client = test_client(&secret(), &[], &ManualClock::new(1_000_000));
+    client.get("/count").dispatch();
+    let response = client.get("/nowhere").dispatch();
+    assert_eq!(response.status(), Status::NotFound);
+    assert!(set_cookies(&response).is_empty());
+    assert_eq!(response.into_string().as_deref(), Some("404 at count 1"));
 }
