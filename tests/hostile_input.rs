@@ -12,6 +12,8 @@
 //! loopback and sends raw bytes (including bytes that are not UTF-8) to make
 //! sure the two paths agree.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::mpsc;
@@ -22,34 +24,12 @@ use base64::Engine;
 use rocket::fairing::AdHoc;
 use rocket::http::{Cookie, Header, Status};
 use rocket::local::blocking::Client;
-use rocket::{get, routes, Build, Rocket};
-use sealed_session::session::{KeyRing, ManualClock, Sealer, Secret, Session, Sessions};
-use serde::{Deserialize, Serialize};
+use rocket::{Build, Rocket};
+use sealed_session::session::{KeyRing, ManualClock, Sealer, Secret, Sessions};
 
 const NAME: &str = "sid";
 const T0: u64 = 1_700_000_000;
 const MAX_AGE: u64 = 86_400;
-
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
-struct Counter {
-    n: u64,
-}
-
-/// Increments the counter; answers `n new`.
-#[get("/")]
-fn increment(session: Session<'_, Counter>) -> String {
-    let n = session.update(|c| {
-        c.n += 1;
-        c.n
-    });
-    format!("{n} {}", session.is_new())
-}
-
-/// Reads the counter without changing it; answers `n new`.
-#[get("/read")]
-fn read(session: Session<'_, Counter>) -> String {
-    format!("{} {}", session.read(|c| c.n), session.is_new())
-}
 
 /// The test rocket: a known secret, the default cookie name, a clock the
 /// test moves.
@@ -70,7 +50,7 @@ fn rocket_with(
         .merge(("log_level", "off"));
     rocket::custom(figment)
         .attach(Sessions::fairing().with_clock(clock.clone()))
-        .mount("/", routes![increment, read])
+        .mount("/", common::counter::routes())
 }
 
 struct Fixture {

@@ -6,6 +6,8 @@
 //! random each run, so CI covers new inputs every time). Failures are not
 //! persisted to files: the shrunk input is in the failure message.
 
+mod common;
+
 use std::sync::OnceLock;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -14,9 +16,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use rocket::http::{Cookie, Header, Status};
 use rocket::local::blocking::Client;
-use rocket::{get, routes};
-use sealed_session::session::{KeyAge, KeyRing, ManualClock, Sealer, Secret, Session, Sessions};
-use serde::{Deserialize, Serialize};
+use sealed_session::session::{KeyAge, KeyRing, ManualClock, Sealer, Secret, Sessions};
 
 const NAME: &str = "sid";
 /// Bytes of the v1 header: version, key id, nonce.
@@ -311,25 +311,6 @@ fn arbitrary_plaintexts_round_trip_and_only_for_their_name_and_key() {
 
 // The whole request path.
 
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Counter {
-    n: u64,
-}
-
-#[get("/")]
-fn increment(session: Session<'_, Counter>) -> String {
-    let n = session.update(|c| {
-        c.n += 1;
-        c.n
-    });
-    format!("{n} {}", session.is_new())
-}
-
-#[get("/read")]
-fn read(session: Session<'_, Counter>) -> String {
-    format!("{} {}", session.read(|c| c.n), session.is_new())
-}
-
 fn client() -> Client {
     let figment = rocket::Config::figment()
         .merge(("session.secret", secret().to_base64()))
@@ -337,7 +318,7 @@ fn client() -> Client {
         .merge(("log_level", "off"));
     let rocket = rocket::custom(figment)
         .attach(Sessions::fairing().with_clock(ManualClock::new(1_700_000_000)))
-        .mount("/", routes![increment, read]);
+        .mount("/", common::counter::routes());
     Client::untracked(rocket).unwrap()
 }
 

@@ -2,6 +2,8 @@
 //! parsing, and real server processes with a tiny HTTP client.
 #![allow(dead_code)]
 
+pub mod counter;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
