@@ -54,6 +54,11 @@ fn take(session: Session<'_, Counter>) -> String {
     session.take().n.to_string()
 }
 
+#[get("/deadlines")]
+fn deadlines(session: Session<'_, Counter>) -> String {
+    format!("{:?} {:?} {}", session.idle_timeout(), session.idle_deadline(), session.expires_at())
+}
+
 #[get("/id")]
 fn id(session: Session<'_, Counter>) -> String {
     session.id()
@@ -78,7 +83,7 @@ fn test_client(secret: &str, extra: &[(&str, i64)], clock: &ManualClock) -> Clie
     }
     let rocket = rocket::custom(figment)
         .attach(Sessions::fairing().with_clock(clock.clone()))
-        .mount("/", routes![count, peek, fail, two_guards, touch, regenerate, take, id])
+        .mount("/", routes![count, peek, fail, two_guards, touch, regenerate, take, deadlines, id])
         .register("/", rocket::catchers![not_found]);
     Client::tracked(rocket).expect("the test app launches")
 }
@@ -319,4 +324,22 @@ fn a_catcher_reads_the_session_and_sends_no_cookie() {
     assert_eq!(response.status(), Status::NotFound);
     assert!(set_cookies(&response).is_empty());
     assert_eq!(response.into_string().as_deref(), Some("404 at count 1"));
+}
+
+#[test]
+fn deadlines_report_the_nearer_of_idle_and_absolute() {
+    let clock = ManualClock::new(1_000_000);
+    let client = test_client(&secret(), &[("idle_timeout", 100), ("max_age", 150)], &clock);
+    client.get("/count").dispatch();
+    clock.advance(10);
+    let text = client.get("/deadlines").dispatch().into_string();
+    assert_eq!(text.as_deref(), Some("Some(100) Some(1000100) 1000100"), "idle from the last seal");
+    clock.advance(50);
+    client.get("/count").dispatch();
+    let text = client.get("/deadlines").dispatch().into_string();
+    assert_eq!(text.as_deref(), Some("Some(100) Some(1000160) 1000150"), "absolute comes first");
+
+    let plain = test_client(&secret(), &[], &clock);
+    let text = plain.get("/deadlines").dispatch().into_string();
+    assert_eq!(text.as_deref(), Some(format!("None None {}", 1_000_060 + 86_400).as_str()));
 }

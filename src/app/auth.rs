@@ -6,11 +6,11 @@ use rocket::http::Status;
 use rocket::outcome::Outcome;
 use rocket::request::{self, FlashMessage, FromRequest, Request};
 use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, uri, Responder, Route, State};
+use rocket::{get, post, routes, uri, Responder, Route};
 use rocket_dyn_templates::{context, Template};
 
 use super::data::DemoSession;
-use super::page::{Chrome, IdleTimeout};
+use super::page::Chrome;
 use crate::session::{CsrfForm, CsrfToken, Session};
 
 /// The longest display name accepted, in characters.
@@ -74,23 +74,18 @@ fn display_name(raw: &str) -> Result<String, &'static str> {
 
 fn login_page(
     session: &Session<'_, DemoSession>,
-    idle: &IdleTimeout,
     flash: Option<FlashMessage<'_>>,
     error: Option<&str>,
     name: &str,
 ) -> Template {
-    let chrome = Chrome::live(session, idle, flash);
+    let chrome = Chrome::live(session, flash);
     Template::render("login", context! { chrome, error, name, max_name: MAX_NAME_CHARS })
 }
 
 /// The login form.
 #[get("/login")]
-fn login_form(
-    session: Session<'_, DemoSession>,
-    idle: &State<IdleTimeout>,
-    flash: Option<FlashMessage<'_>>,
-) -> Template {
-    login_page(&session, idle, flash, None, "")
+fn login_form(session: Session<'_, DemoSession>, flash: Option<FlashMessage<'_>>) -> Template {
+    login_page(&session, flash, None, "")
 }
 
 /// What a login POST answers.
@@ -108,13 +103,12 @@ enum LoginOutcome {
 #[post("/login", data = "<form>")]
 fn login(
     session: Session<'_, DemoSession>,
-    idle: &State<IdleTimeout>,
     form: CsrfForm<DemoSession, LoginForm>,
 ) -> LoginOutcome {
     let name = match display_name(&form.name) {
         Ok(name) => name,
         Err(error) => {
-            let page = login_page(&session, idle, None, Some(error), &form.name);
+            let page = login_page(&session, None, Some(error), &form.name);
             return LoginOutcome::Retry(page);
         }
     };
@@ -132,10 +126,9 @@ fn login(
 fn profile(
     user: User,
     session: Session<'_, DemoSession>,
-    idle: &State<IdleTimeout>,
     flash: Option<FlashMessage<'_>>,
 ) -> Template {
-    let chrome = Chrome::live(&session, idle, flash);
+    let chrome = Chrome::live(&session, flash);
     Template::render("profile", context! { chrome, name: user.name })
 }
 

@@ -34,7 +34,6 @@ pub fn rocket() -> Rocket<Build> {
     rocket::build()
         .attach(Sessions::fairing())
         .attach(Template::fairing())
-        .attach(page::idle_timeout_fairing())
         .mount("/", visits::routes())
         .mount("/", auth::routes())
         .mount("/", api::routes())

@@ -2,26 +2,11 @@
 //! logout button (and its CSRF token), the flash message, and the "your
 //! session" panel.
 
-use rocket::fairing::AdHoc;
 use rocket::request::FlashMessage;
 use serde::Serialize;
 
 use super::data::{rfc3339, DemoSession};
-use crate::session::{CsrfToken, Session, SessionConfig};
-
-/// The configured idle timeout in seconds (`0`: off), for the panel.
-#[derive(Debug, Clone, Copy)]
-pub struct IdleTimeout(pub u64);
-
-/// Reads the idle timeout from the same configuration the session fairing
-/// uses (a bad configuration is reported, and launch refused, by that
-/// fairing; the panel then just says "off").
-pub fn idle_timeout_fairing() -> AdHoc {
-    AdHoc::on_ignite("session panel", |rocket| async {
-        let idle = SessionConfig::from_figment(rocket.figment()).map_or(0, |c| c.idle_timeout);
-        rocket.manage(IdleTimeout(idle))
-    })
-}
+use crate::session::{CsrfToken, Session};
 
 /// A flash message for the template.
 #[derive(Debug, Serialize)]
@@ -73,17 +58,13 @@ impl Chrome {
     /// The chrome of a page with a live session: issues the CSRF token if
     /// needed. Call it after the handler's own changes to the session, so
     /// that the panel shows what this response will seal.
-    pub fn live(
-        session: &Session<'_, DemoSession>,
-        idle: &IdleTimeout,
-        flash: Option<FlashMessage<'_>>,
-    ) -> Chrome {
+    pub fn live(session: &Session<'_, DemoSession>, flash: Option<FlashMessage<'_>>) -> Chrome {
         let csrf_token = Some(CsrfToken::get(session));
         Chrome {
             csrf_token,
             user: session.read(|data| data.user.clone()),
             flash: Flash::from_rocket(flash),
-            panel: Some(panel(session, idle)),
+            panel: Some(panel(session)),
         }
     }
 
@@ -94,13 +75,14 @@ impl Chrome {
     }
 }
 
-fn panel(session: &Session<'_, DemoSession>, idle: &IdleTimeout) -> Panel {
+fn panel(session: &Session<'_, DemoSession>) -> Panel {
     let absolute = session.absolute_deadline();
-    let ends = session.expires_at();
-    let idle = match idle.0 {
-        0 => "off (no idle timeout configured)".to_owned(),
-        secs if ends < absolute => format!("{} ({secs} s without a request)", rfc3339(ends)),
-        secs => format!("not before the absolute deadline ({secs} s without a request)"),
+    let idle = match (session.idle_timeout(), session.idle_deadline()) {
+        (Some(secs), Some(ends)) if ends < absolute => {
+            format!("{} ({secs} s without a request)", rfc3339(ends))
+        }
+        (Some(secs), _) => format!("not before the absolute deadline ({secs} s without a request)"),
+        (None, _) => "off (no idle timeout configured)".to_owned(),
     };
     let key_id = match session.key_id() {
         Some(key_id) => key_id,

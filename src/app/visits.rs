@@ -3,11 +3,11 @@
 
 use rocket::request::FlashMessage;
 use rocket::response::{Flash, Redirect};
-use rocket::{get, post, routes, uri, Route, State};
+use rocket::{get, post, routes, uri, Route};
 use rocket_dyn_templates::{context, Template};
 
 use super::data::{rfc3339, DemoSession};
-use super::page::{Chrome, IdleTimeout};
+use super::page::Chrome;
 use crate::session::{CsrfForm, Session};
 
 /// What the logout page and its flash say.
@@ -20,16 +20,12 @@ pub fn routes() -> Vec<Route> {
 
 /// Counts the visit and shows it with the session id and deadline.
 #[get("/")]
-fn index(
-    session: Session<'_, DemoSession>,
-    idle: &State<IdleTimeout>,
-    flash: Option<FlashMessage<'_>>,
-) -> Template {
+fn index(session: Session<'_, DemoSession>, flash: Option<FlashMessage<'_>>) -> Template {
     let views = session.update(|data| {
         data.views += 1;
         data.views
     });
-    let chrome = Chrome::live(&session, idle, flash);
+    let chrome = Chrome::live(&session, flash);
     Template::render(
         "index",
         context! {

@@ -190,15 +190,27 @@ impl<'r, T: SessionData> Session<'r, T> {
     /// the idle deadline, counting the idle window from now if this
     /// response will save the session.
     pub fn expires_at(&self) -> u64 {
+        let absolute = self.absolute_deadline();
+        self.idle_deadline().map_or(absolute, |idle| idle.min(absolute))
+    }
+
+    /// The configured idle timeout in seconds, or `None` when it is off.
+    pub fn idle_timeout(&self) -> Option<u64> {
+        Some(self.sessions.lifetimes.idle_timeout).filter(|secs| *secs > 0)
+    }
+
+    /// The idle deadline (Unix seconds), counted from now if this response
+    /// will save the session; `None` without an idle timeout.
+    pub fn idle_deadline(&self) -> Option<u64> {
+        let idle = self.idle_timeout()?;
         let now = self.sessions.clock.now();
         let lifetimes = &self.sessions.lifetimes;
-        self.with(|state| {
-            let mut meta = state.meta.clone();
-            if state.dirty || meta.wants_rolling(now, lifetimes) {
-                meta.seen = now;
-            }
-            meta.deadline(lifetimes)
-        })
+        let seen =
+            self.with(|state| match state.dirty || state.meta.wants_rolling(now, lifetimes) {
+                true => now,
+                false => state.meta.seen,
+            });
+        Some(seen.saturating_add(idle))
     }
 
     /// Bytes the whole `Set-Cookie` header value would take if the session
