@@ -4,9 +4,18 @@
 use std::fmt::Write;
 
 use super::config::SessionConfig;
+use super::error::Error;
 
 /// Browsers keep a cookie only when its `Set-Cookie` fits in 4096 bytes.
 pub const COOKIE_BUDGET: usize = 4096;
+
+/// Passes a `Set-Cookie` of `needed` bytes, or says it is over the budget.
+pub(crate) fn within_budget(needed: usize) -> Result<usize, Error> {
+    match needed > COOKIE_BUDGET {
+        true => Err(Error::TooLarge { needed, budget: COOKIE_BUDGET }),
+        false => Ok(needed),
+    }
+}
 
 /// Writes `Set-Cookie` values for the configured cookie.
 #[derive(Debug, Clone)]

@@ -61,6 +61,15 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+impl Error {
+    /// A payload error that names only the kind and position of a JSON
+    /// failure: serde's own message can quote the session's plaintext,
+    /// which must never reach a log.
+    pub(crate) fn json(err: &serde_json::Error) -> Error {
+        Error::Payload(format!("{:?} error at column {}", err.classify(), err.column()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,14 +10,14 @@ use rocket::{Build, Request, Response, Rocket};
 
 use super::clock::{Clock, SystemClock};
 use super::config::SessionConfig;
-use super::cookie::COOKIE_BUDGET;
+use super::cookie::within_budget;
 use super::envelope::{Lifetimes, Meta};
 use super::error::Error;
 use super::guard::SessionData;
 use super::keys::{hex, KeyAge, KeyRing};
 use super::seal::{Sealer, HEADER_LEN};
 use super::secret::Secret;
-use super::slot::{ErasedPayload, Origin, Slot, SlotState};
+use super::slot::{convert, ErasedPayload, Origin, Slot, SlotState};
 use super::state::{SessionState, Validator};
 
 /// The fairing that makes [`Session`](super::Session) work. Attach it once.
@@ -89,11 +89,7 @@ impl Sessions {
             Some(Arc::new(move |req, meta, payload: &dyn ErasedPayload| {
                 match payload.as_any().downcast_ref::<T>() {
                     Some(typed) => check(req, meta, typed),
-                    None => payload
-                        .to_value()
-                        .and_then(serde_json::from_value::<T>)
-                        .map(|typed| check(req, meta, &typed))
-                        .unwrap_or(false),
+                    None => convert::<T>(payload).is_ok_and(|typed| check(req, meta, &typed)),
                 }
             }));
         self
@@ -184,18 +180,14 @@ fn seal(sessions: &SessionState, state: &mut SlotState, now: u64) -> Result<Seal
     let (meta, payload) = (&state.meta, &state.payload);
     let mut set_cookie = sessions.cookie.begin_live(TYPICAL_VALUE_LEN);
     let sealed = sessions.sealer.seal_into(&mut set_cookie, |buf| {
-        let data = payload.write_envelope(meta, buf).map_err(|err| {
-            Stop::Failed(Error::Payload(format!("{:?} error while serializing", err.classify())))
-        })?;
+        let data =
+            payload.write_envelope(meta, buf).map_err(|err| Stop::Failed(Error::json(&err)))?;
         if buf[data] == *payload.default_json() {
             return Err(Stop::Empty);
         }
-        let value_len = Sealer::sealed_len(buf.len() - HEADER_LEN);
-        let needed = sessions.cookie.live_len(value_len, max_age);
-        match needed > COOKIE_BUDGET {
-            true => Err(Stop::Failed(Error::TooLarge { needed, budget: COOKIE_BUDGET })),
-            false => Ok(()),
-        }
+        within_budget(sessions.set_cookie_len(buf.len() - HEADER_LEN, max_age))
+            .map(drop)
+            .map_err(Stop::Failed)
     });
     match sealed {
         Ok(()) => {
@@ -260,21 +252,19 @@ impl Fairing for Sessions {
             return; // the client keeps the cookie it has
         }
         let now = sessions.clock.now();
-        match decide(state, now, &sessions.lifetimes) {
-            Action::Nothing => {}
-            Action::Remove => send_cookie(res, sessions.cookie.removal().to_owned()),
+        let action = match decide(state, now, &sessions.lifetimes) {
             Action::Save => match seal(sessions, state, now) {
-                Ok(Sealed::Cookie(set_cookie)) => send_cookie(res, set_cookie),
-                Ok(Sealed::Empty) => {
-                    if removal_if_sent(state) == Action::Remove {
-                        send_cookie(res, sessions.cookie.removal().to_owned());
-                    }
-                }
+                Ok(Sealed::Cookie(set_cookie)) => return send_cookie(res, set_cookie),
+                Ok(Sealed::Empty) => removal_if_sent(state),
                 Err(err) => {
                     log::error!("{} {}: {err}; answering 500", req.method(), req.uri().path());
-                    replace_with_500(res);
+                    return replace_with_500(res);
                 }
             },
+            other => other,
+        };
+        if action == Action::Remove {
+            send_cookie(res, sessions.cookie.removal().to_owned());
         }
     }
 }

@@ -11,10 +11,10 @@ use rocket::{Ignite, Rocket, Sentinel};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::cookie::within_budget;
 use super::envelope::Meta;
 use super::error::Error;
 use super::keys::{hex, KeyAge};
-use super::seal::Sealer;
 use super::slot::{Origin, Slot, SlotState};
 use super::state::SessionState;
 
@@ -115,15 +115,9 @@ impl<'r, T: SessionData> Session<'r, T> {
     /// `(value, Error::Payload(..))` when it does not serialize.
     pub fn try_set(&self, value: T) -> Result<(), (T, Error)> {
         let previous = self.with(|state| std::mem::replace(state.typed_mut::<T>(), value));
-        let verdict = match self.sealed_len() {
-            Ok(needed) if needed > super::COOKIE_BUDGET => {
-                Err(Error::TooLarge { needed, budget: super::COOKIE_BUDGET })
-            }
-            Ok(_) => Ok(()),
-            Err(err) => Err(err),
-        };
+        let verdict = self.sealed_len().and_then(within_budget);
         self.with(|state| match verdict {
-            Ok(()) => {
+            Ok(_) => {
                 state.dirty = true;
                 Ok(())
             }
@@ -229,11 +223,8 @@ impl<'r, T: SessionData> Session<'r, T> {
                 meta.id = "x".repeat(super::envelope::SESSION_ID_CHARS);
             }
             let mut json = Vec::with_capacity(256);
-            state.payload.write_envelope(&meta, &mut json).map(drop).map_err(|err| {
-                Error::Payload(format!("{:?} error while serializing", err.classify()))
-            })?;
-            let value_len = Sealer::sealed_len(json.len());
-            Ok(sessions.cookie.live_len(value_len, meta.max_age_at(now, &sessions.lifetimes)))
+            state.payload.write_envelope(&meta, &mut json).map_err(|err| Error::json(&err))?;
+            Ok(sessions.set_cookie_len(json.len(), meta.max_age_at(now, &sessions.lifetimes)))
         })
     }
 

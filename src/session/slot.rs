@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::envelope::{write_envelope, Meta};
+use super::error::Error;
 use super::keys::{KeyAge, KEY_ID_LEN};
 
 /// A session payload with its type erased.
@@ -109,17 +110,22 @@ impl SlotState {
         T: Serialize + DeserializeOwned + Default + Send + Sync + 'static,
     {
         if !self.payload.as_any().is::<T>() {
-            let converted = self.payload.to_value().and_then(serde_json::from_value::<T>);
-            self.payload = Box::new(converted.unwrap_or_else(|err| {
+            let converted = convert::<T>(self.payload.as_ref()).unwrap_or_else(|err| {
                 log::debug!("session payload does not decode as the requested type: {err}");
                 T::default()
-            }));
+            });
+            self.payload = Box::new(converted);
         }
         match self.payload.as_any_mut().downcast_mut::<T>() {
             Some(typed) => typed,
             None => unreachable!("the payload was just made a T"),
         }
     }
+}
+
+/// A payload put here as another type, re-read as `T` through JSON.
+pub(crate) fn convert<T: DeserializeOwned>(payload: &dyn ErasedPayload) -> Result<T, Error> {
+    payload.to_value().and_then(serde_json::from_value::<T>).map_err(|err| Error::json(&err))
 }
 
 /// The slot in request-local state: empty until a guard opens the session.

@@ -83,6 +83,12 @@ impl SessionState {
         self.cookie.name()
     }
 
+    /// Bytes of the whole live `Set-Cookie` for a plaintext envelope of
+    /// `plaintext_len` bytes.
+    pub(crate) fn set_cookie_len(&self, plaintext_len: usize, max_age: u64) -> usize {
+        self.cookie.live_len(Sealer::sealed_len(plaintext_len), max_age)
+    }
+
     /// Opens the request's cookie value (if any) as a session of `T`.
     /// Anything that does not open is a fresh session; the reason is logged
     /// at debug level, without any cookie content.
@@ -148,10 +154,7 @@ impl SessionState {
     {
         let opened = self.sealer.open(value)?;
         let envelope: EnvelopeOwned<T> =
-            serde_json::from_slice(opened.plaintext()).map_err(|err| {
-                // The message of a serde error can quote the plaintext: log its kind only.
-                Error::Payload(format!("{:?} error at column {}", err.classify(), err.column()))
-            })?;
+            serde_json::from_slice(opened.plaintext()).map_err(|err| Error::json(&err))?;
         let (meta, data) = envelope.split();
         meta.check_alive(now, &self.lifetimes)?;
         if let Some(validator) = &self.validator {
