@@ -12,6 +12,8 @@
 //! is what a session costs per request (without the network, which the load
 //! benchmark `bench/load.sh` adds).
 
+#[path = "../bench/routes.rs"]
+mod bench_routes;
 mod common;
 
 use std::hint::black_box;
@@ -19,44 +21,15 @@ use std::hint::black_box;
 use criterion::Criterion;
 use rocket::http::Header;
 use rocket::local::blocking::Client;
-use rocket::{get, routes};
-use sealed_session::session::{Secret, Session, Sessions};
-use serde::{Deserialize, Serialize};
-
-/// The session payload: one visit counter.
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
-struct Counter {
-    views: u64,
-}
-
-#[get("/plain")]
-fn plain() -> &'static str {
-    "ok"
-}
-
-#[get("/counter")]
-fn counter(session: Session<'_, Counter>) -> String {
-    let views = session.update(|c| {
-        c.views += 1;
-        c.views
-    });
-    format!("{views}")
-}
-
-#[get("/peek")]
-fn peek(session: Session<'_, Counter>) -> String {
-    let views = session.read(|c| c.views);
-    format!("{views}")
-}
+use sealed_session::session::{Secret, Sessions};
 
 fn client() -> Client {
     let figment = rocket::Config::figment()
         .merge(("session.secret", Secret::generate().to_base64()))
         .merge(("secret_key", Secret::generate().to_base64()))
         .merge(("log_level", "off"));
-    let rocket = rocket::custom(figment)
-        .attach(Sessions::fairing())
-        .mount("/", routes![plain, counter, peek]);
+    let rocket =
+        rocket::custom(figment).attach(Sessions::fairing()).mount("/", bench_routes::routes());
     Client::untracked(rocket).expect("the bench rocket ignites")
 }
 

@@ -27,41 +27,13 @@ use std::process::ExitCode;
 use rocket::http::{Cookie, CookieJar, SameSite};
 use rocket::time::Duration;
 use rocket::{get, routes, Build, Rocket};
-use sealed_session::session::{Session, Sessions};
-use serde::{Deserialize, Serialize};
+use sealed_session::session::Sessions;
 
-/// The session payload: one visit counter, like the seed's `views`.
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
-pub struct Counter {
-    /// Visits so far.
-    pub views: u64,
-}
+#[path = "../bench/routes.rs"]
+mod bench_routes;
 
 /// Name of the private cookie of `/private`.
 const PRIVATE_COOKIE: &str = "pc";
-
-/// No session: what Rocket costs by itself.
-#[get("/plain")]
-fn plain() -> &'static str {
-    "ok"
-}
-
-/// Opens, increments and re-seals the session on every request.
-#[get("/counter")]
-fn counter(session: Session<'_, Counter>) -> String {
-    let views = session.update(|c| {
-        c.views += 1;
-        c.views
-    });
-    format!("{views}")
-}
-
-/// Opens and reads the session; nothing is sealed.
-#[get("/peek")]
-fn peek(session: Session<'_, Counter>) -> String {
-    let views = session.read(|c| c.views);
-    format!("{views}")
-}
 
 /// The same counter in a Rocket private cookie, re-sealed on every request.
 #[get("/private")]
@@ -80,7 +52,10 @@ fn private(jar: &CookieJar<'_>) -> String {
 
 /// The benchmark app, configured from Rocket.toml and the environment.
 pub fn rocket() -> Rocket<Build> {
-    rocket::build().attach(Sessions::fairing()).mount("/", routes![plain, counter, peek, private])
+    rocket::build()
+        .attach(Sessions::fairing())
+        .mount("/", bench_routes::routes())
+        .mount("/", routes![private])
 }
 
 #[rocket::main]
