@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::cookie::within_budget;
 use super::envelope::Meta;
 use super::error::Error;
-use super::keys::{hex, KeyAge};
+use super::keys::hex;
 use super::slot::{Origin, Slot, SlotState};
 use super::state::SessionState;
 
@@ -234,11 +234,6 @@ impl<'r, T: SessionData> Session<'r, T> {
             Origin::Opened { key_id, .. } => Some(hex(&key_id)),
             Origin::Fresh => None,
         })
-    }
-
-    /// Whether the cookie was opened by an old key (and will be re-sealed).
-    pub fn opened_with_old_key(&self) -> bool {
-        self.with(|state| matches!(state.origin, Origin::Opened { key_age: KeyAge::Old, .. }))
     }
 }
 

@@ -78,11 +78,6 @@ impl SessionState {
         }
     }
 
-    /// The session cookie's name.
-    pub fn cookie_name(&self) -> &str {
-        self.cookie.name()
-    }
-
     /// Bytes of the whole live `Set-Cookie` for a plaintext envelope of
     /// `plaintext_len` bytes.
     pub(crate) fn set_cookie_len(&self, plaintext_len: usize, max_age: u64) -> usize {
