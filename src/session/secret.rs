@@ -55,20 +55,15 @@ impl Secret {
     ///
     /// # Errors
     ///
-    /// [`Error::Config`] naming the rule it breaks: an example value, not
-    /// base64, fewer than 32 bytes, or visibly not random (one byte
-    /// repeated, a repeating pattern, printable text, too few distinct bytes).
+    /// [`Error::Config`] naming the rule it breaks: empty, an example value
+    /// (known, or printed in the project's documents), not base64, fewer
+    /// than 32 bytes, or visibly not random: one byte repeated, a repeating
+    /// pattern, an arithmetic sequence (a byte counter such as `00 01 02 ...`,
+    /// any step, ascending or descending, mod 256) or a sequence that is
+    /// arithmetic over most of its length (see `check_arithmetic`),
+    /// printable text, too few distinct bytes.
     pub fn from_base64(text: &str) -> Result<Secret, Error> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Err(refuse("is empty"));
-        }
-        if KNOWN_EXAMPLES.contains(&text) || is_published(text) {
-            return Err(refuse("is a published example value, known to everyone"));
-        }
-        let bytes = decode_any_base64(text).ok_or_else(|| refuse("is not valid base64"))?;
-        check_randomness(&bytes)?;
-        Ok(Secret(bytes))
+        parse(text, PUBLISHED_DOCUMENTS)
     }
 
     /// A fresh random secret of 32 bytes from the OS RNG.
@@ -100,9 +95,30 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// [`Secret::from_base64`] with the list of published documents as a
+/// parameter, so that a test can print a value in a document.
+fn parse(text: &str, published: &[&str]) -> Result<Secret, Error> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(refuse("is empty"));
+    }
+    if KNOWN_EXAMPLES.contains(&text) || is_published_in(text, published) {
+        return Err(refuse("is a published example value, known to everyone"));
+    }
+    let bytes = decode_any_base64(text).ok_or_else(|| refuse("is not valid base64"))?;
+    check_randomness(&bytes)?;
+    Ok(Secret(bytes))
+}
+
 /// Whether `text` appears in one of the project's documents.
+#[cfg(test)]
 fn is_published(text: &str) -> bool {
-    text.len() >= 16 && PUBLISHED_DOCUMENTS.iter().any(|doc| doc.contains(text))
+    is_published_in(text, PUBLISHED_DOCUMENTS)
+}
+
+/// Whether `text` appears in one of `documents`.
+fn is_published_in(text: &str, documents: &[&str]) -> bool {
+    text.len() >= 16 && documents.iter().any(|doc| doc.contains(text))
 }
 
 fn refuse(why: &str) -> Error {
@@ -131,6 +147,7 @@ fn check_randomness(bytes: &[u8]) -> Result<(), Error> {
     if let Some(period) = (1..=bytes.len() / 2).find(|p| repeats_with_period(bytes, *p)) {
         return Err(refuse(&format!("repeats a {period}-byte pattern, not random")));
     }
+    check_arithmetic(bytes)?;
     if bytes.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
         return Err(refuse(
             "decodes to printable text (a passphrase), not random bytes; \
@@ -151,6 +168,111 @@ fn check_randomness(bytes: &[u8]) -> Result<(), Error> {
 
 fn repeats_with_period(bytes: &[u8], period: usize) -> bool {
     bytes.iter().skip(period).zip(bytes).all(|(later, earlier)| later == earlier)
+}
+
+/// Refuses arithmetic sequences mod 256 (`b[i] = a + i·d`), such as the
+/// byte counter `00 01 02 ... 1f`, of any step `d` (a descending counter
+/// has step `-1`), and sequences that are arithmetic over most of their
+/// length. Two measures, each refused when it exceeds half:
+///
+/// - **steps**: of the `n - 1` steps `b[i+1] - b[i]` between neighbouring
+///   bytes, how many equal the commonest one. Catches a counter with a
+///   few bytes changed, inserted or deleted, or two counters spliced.
+/// - **line**: of the `n` bytes, how many lie on the one sequence
+///   `a + i·d` that holds the most of them. Catches a counter with many
+///   scattered bytes changed (up to just under half of them), where few
+///   neighbouring steps survive.
+///
+/// False alarms, for `n` truly random bytes: the steps of independent
+/// uniform bytes are themselves independent and uniform (the map from
+/// `(b[0], b[1], ...)` to `(b[0], b[1]-b[0], ...)` is a bijection), so for
+/// one step value `d`, P(at least `k` of `m = n-1` steps equal `d`) ≤
+/// C(m, k)·256^-k; over the 256 values of `d`, ≤ C(m, k)·2^(8 - 8k). With
+/// `k = ⌊m/2⌋ + 1`, that is 2^-91.8 for 32 bytes. Likewise, for one
+/// sequence `(a, d)` each byte lies on it with probability 1/256
+/// independently; over the 65536 sequences, P(at least `k` of `n`) ≤
+/// C(n, k)·2^(16 - 8k), with `k = ⌊n/2⌋ + 1` that is 2^-90.9 for 32 bytes.
+/// Together below 2^-90 for 32 bytes, and smaller for longer secrets
+/// (C(n, k) < 2^n gives at most 2^(13 - 3n) for both): far below 2^-40, so a
+/// generated secret is never refused in practice. The test
+/// `the_arithmetic_false_alarm_bound_is_far_below_2_to_the_minus_40`
+/// recomputes these bounds from the thresholds below.
+fn check_arithmetic(bytes: &[u8]) -> Result<(), Error> {
+    let (line_step, on_line) = best_line(bytes);
+    if on_line == bytes.len() {
+        return Err(refuse(&format!(
+            "is an arithmetic sequence (a counter: each byte is the one before {}, \
+             mod 256), not random",
+            signed(line_step)
+        )));
+    }
+    let steps = bytes.len().saturating_sub(1);
+    let (step, same_steps) = commonest_step(bytes);
+    if exceeds_half(same_steps, steps) {
+        return Err(refuse(&format!(
+            "is mostly an arithmetic sequence ({same_steps} of its {steps} steps between \
+             neighbouring bytes are {}, mod 256), not random",
+            signed(step)
+        )));
+    }
+    if exceeds_half(on_line, bytes.len()) {
+        return Err(refuse(&format!(
+            "is mostly an arithmetic sequence ({on_line} of its {} bytes lie on one \
+             sequence of step {}, mod 256), not random",
+            bytes.len(),
+            signed(line_step)
+        )));
+    }
+    Ok(())
+}
+
+/// The refusal threshold of both arithmetic measures: more than half.
+fn exceeds_half(count: usize, of: usize) -> bool {
+    count * 2 > of
+}
+
+/// The commonest step `b[i+1] - b[i]` (mod 256) and how many steps equal it.
+fn commonest_step(bytes: &[u8]) -> (u8, usize) {
+    let mut counts = [0usize; 256];
+    for pair in bytes.windows(2) {
+        counts[usize::from(pair[1].wrapping_sub(pair[0]))] += 1;
+    }
+    most_common(&counts)
+}
+
+/// The step `d` of the sequence `a + i·d` (mod 256) on which the most
+/// bytes lie, and how many do.
+fn best_line(bytes: &[u8]) -> (u8, usize) {
+    let mut best = (0u8, 0usize);
+    for step in 0..=u8::MAX {
+        let mut counts = [0usize; 256];
+        // i·d mod 256 only depends on i mod 256, so `i as u8` may wrap.
+        for (i, byte) in bytes.iter().enumerate() {
+            let offset = (i as u8).wrapping_mul(step);
+            counts[usize::from(byte.wrapping_sub(offset))] += 1;
+        }
+        let (_, on_line) = most_common(&counts);
+        if on_line > best.1 {
+            best = (step, on_line);
+        }
+    }
+    best
+}
+
+/// The index (as a byte) of the largest count, and the count.
+fn most_common(counts: &[usize; 256]) -> (u8, usize) {
+    let mut best = (0u8, 0usize);
+    for (value, count) in (0..=u8::MAX).zip(counts) {
+        if *count > best.1 {
+            best = (value, *count);
+        }
+    }
+    best
+}
+
+/// A step mod 256 as a signed number: `+1`, `-1`, `+7`, `-128`.
+fn signed(step: u8) -> String {
+    format!("{:+}", step as i8)
 }
 
 #[cfg(test)]
@@ -180,20 +302,143 @@ mod tests {
         assert!(message("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=").contains("example"));
     }
 
+    /// The words of `doc` that decode as base64 of at least 32 bytes: the
+    /// values a reader could copy as a secret.
+    fn base64_words(doc: &str) -> Vec<&str> {
+        doc.split(|c: char| !(c.is_ascii_alphanumeric() || "+/=_-".contains(c)))
+            .filter(|word| word.len() >= 43 && decode_any_base64(word).is_some())
+            .collect()
+    }
+
     #[test]
     fn base64_values_printed_in_the_documents_are_refused() {
-        let mut checked = 0;
-        for doc in PUBLISHED_DOCUMENTS {
-            for word in doc.split(|c: char| !(c.is_ascii_alphanumeric() || "+/=_-".contains(c))) {
-                if word.len() >= 43 && decode_any_base64(word).is_some() {
-                    assert!(message(word).contains("example"), "{word}");
-                    checked += 1;
+        // The project's documents print no example secret today, so a scan
+        // of them alone could check nothing. Print a value that passes
+        // every other rule in a copy of Rocket.toml, as an editor adding
+        // an example would, and scan that too: the scan must find it and
+        // the rule must refuse it (and every value of the real documents).
+        let planted = Secret::generate().to_base64();
+        assert!(parse(&planted, PUBLISHED_DOCUMENTS).is_ok(), "random, and not yet published");
+        let rocket_toml = format!(
+            "{}\n[debug.session]\nsecret = \"{planted}\"  # an example\n",
+            include_str!("../../Rocket.toml")
+        );
+        let mut documents = PUBLISHED_DOCUMENTS.to_vec();
+        documents.push(&rocket_toml);
+
+        let mut checked = Vec::new();
+        for doc in &documents {
+            for word in base64_words(doc) {
+                match parse(word, &documents) {
+                    Err(Error::Config(msg)) => assert!(msg.contains("published example"), "{msg}"),
+                    Ok(_) => panic!("{word} is printed in a document but was accepted"),
+                    Err(other) => panic!("{word}: unexpected {other:?}"),
                 }
+                checked.push(word);
             }
         }
-        eprintln!("{checked} base64 values found in the documents, all refused");
-        assert!(is_published("make one with `openssl rand -base64 32`"), "README is included");
+        eprintln!("{} base64 values found in the documents, all refused", checked.len());
+        assert!(!checked.is_empty(), "the scan found no value to check");
+        assert!(checked.contains(&planted.as_str()), "the planted value was not found");
+
+        for doc in PUBLISHED_DOCUMENTS {
+            let longest = doc.lines().max_by_key(|line| line.len()).unwrap_or_default();
+            assert!(longest.len() >= 16 && is_published(longest), "{longest:?} is not searched");
+        }
         assert!(!is_published(&Secret::generate().to_base64()));
+    }
+
+    /// The bytes `start, start + step, start + 2·step, ...` mod 256.
+    fn counter(start: u8, step: u8, len: usize) -> Vec<u8> {
+        (0..len).map(|i| start.wrapping_add((i as u8).wrapping_mul(step))).collect()
+    }
+
+    #[test]
+    fn byte_counters_are_refused() {
+        // The vector secret's bytes, checked without its place in KNOWN_EXAMPLES.
+        let refusal = check_randomness(&counter(0, 1, 32)).err().map(|e| e.to_string());
+        assert!(refusal.is_some_and(|m| m.contains("arithmetic sequence")));
+        for (start, step, len, says) in [
+            (0x10, 1, 32, "the one before +1,"),
+            (0x1f, 0xff, 32, "the one before -1,"),
+            (0xc3, 7, 32, "the one before +7,"),
+            (0x05, 0xfd, 48, "the one before -3,"),
+            (0x00, 0x25, 64, "the one before +37,"),
+            (0x80, 0x81, 32, "the one before -127,"),
+        ] {
+            let bytes = counter(start, step, len);
+            let msg = message(&STANDARD.encode(&bytes));
+            assert!(msg.contains("is an arithmetic sequence") && msg.contains(says), "{msg}");
+            assert!(message(&URL_SAFE_NO_PAD.encode(&bytes)).contains("arithmetic"));
+        }
+    }
+
+    #[test]
+    fn a_counter_with_one_byte_changed_is_refused() {
+        for at in [0, 1, 15, 31] {
+            let mut bytes = counter(0x40, 1, 32);
+            bytes[at] ^= 0xa5;
+            let msg = message(&STANDARD.encode(&bytes));
+            assert!(msg.contains("is mostly an arithmetic sequence"), "changed at {at}: {msg}");
+        }
+    }
+
+    #[test]
+    fn a_counter_with_a_byte_inserted_is_refused_by_its_steps() {
+        let mut bytes = counter(0x40, 3, 31);
+        bytes.insert(16, 0x99);
+        assert_eq!(best_line(&bytes).1, 16, "no more than half of the bytes on one line");
+        let msg = message(&STANDARD.encode(&bytes));
+        assert!(msg.contains("29 of its 31 steps between neighbouring bytes are +3"), "{msg}");
+    }
+
+    #[test]
+    fn a_counter_with_every_third_byte_changed_is_refused_by_its_line() {
+        let mut bytes = counter(0x40, 0xfe, 32);
+        for (i, byte) in bytes.iter_mut().enumerate().filter(|(i, _)| i % 3 == 1) {
+            *byte = (i as u8).wrapping_mul(0x9d) ^ 0x3c;
+        }
+        assert!(commonest_step(&bytes).1 <= 15, "no more than half of the steps agree");
+        let msg = message(&STANDARD.encode(&bytes));
+        assert!(msg.contains("21 of its 32 bytes lie on one sequence of step -2"), "{msg}");
+    }
+
+    #[test]
+    fn half_a_counter_is_not_enough_to_refuse() {
+        // 16 counter bytes then 16 random ones: exactly half on the line,
+        // 15 of 31 steps: a random tail is allowed to look like this.
+        let mut bytes = counter(0, 1, 16);
+        bytes.extend_from_slice(&[
+            0x8e, 0x1f, 0xd4, 0x62, 0xb9, 0x07, 0xf3, 0x5a, 0xc8, 0x2d, 0x91, 0xe6, 0x3b, 0x7c,
+            0xa0, 0x45,
+        ]);
+        assert!(check_arithmetic(&bytes).is_ok());
+    }
+
+    /// log2 of C(n, k).
+    fn log2_binomial(n: usize, k: usize) -> f64 {
+        (0..k).map(|i| ((n - i) as f64).log2() - ((i + 1) as f64).log2()).sum()
+    }
+
+    #[test]
+    fn the_arithmetic_false_alarm_bound_is_far_below_2_to_the_minus_40() {
+        for n in MIN_SECRET_BYTES..=512 {
+            let steps = n - 1;
+            let k_steps = (0..=steps).find(|k| exceeds_half(*k, steps)).unwrap_or(steps);
+            let k_line = (0..=n).find(|k| exceeds_half(*k, n)).unwrap_or(n);
+            let p_steps = 8.0 + log2_binomial(steps, k_steps) - 8.0 * k_steps as f64;
+            let p_line = 16.0 + log2_binomial(n, k_line) - 8.0 * k_line as f64;
+            let total = (p_steps.exp2() + p_line.exp2()).log2();
+            assert!(total < -89.0, "{n} bytes: false alarms up to 2^{total:.1}");
+        }
+    }
+
+    #[test]
+    fn random_secrets_pass_the_arithmetic_rules() {
+        for _ in 0..1000 {
+            let secret = Secret::generate();
+            assert!(check_arithmetic(secret.expose()).is_ok());
+        }
     }
 
     #[test]
