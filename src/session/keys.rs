@@ -148,11 +148,18 @@ mod tests {
     #[test]
     fn the_ring_tells_current_from_old() {
         let (a, b) = (Secret::generate(), Secret::generate());
-        let ring = KeyRing::new(&a, std::slice::from_ref(&b)).unwrap();
-        let old_id = SessionKey::derive(&b).id();
-        assert_eq!(ring.find(ring.current().id()).map(|k| k.1), Some(KeyAge::Current));
-        assert_eq!(ring.find(old_id).map(|k| k.1), Some(KeyAge::Old));
-        assert!(ring.find([0, 0, 0, 0]).is_none() || ring.current().id() == [0; 4]);
+        let ring = KeyRing::new(&a, std::slice::from_ref(&b)).expect("two different secrets");
+        let (current_id, old_id) = (SessionKey::derive(&a).id(), SessionKey::derive(&b).id());
+        let found = |id| ring.find(id).map(|(key, age)| (key.id(), age));
+        assert_eq!(found(current_id), Some((current_id, KeyAge::Current)));
+        assert_eq!(found(old_id), Some((old_id, KeyAge::Old)));
+        // An id of neither key: the first of 0, 1, 2 (as big-endian u32)
+        // that is neither; three candidates cannot all be taken by two keys.
+        let unknown = (0u32..3)
+            .map(u32::to_be_bytes)
+            .find(|id| *id != current_id && *id != old_id)
+            .expect("two keys take at most two of three ids");
+        assert_eq!(found(unknown), None);
     }
 
     #[test]
