@@ -30,6 +30,10 @@ pub enum Error {
     /// The cookie opened, but the application's validation hook rejected
     /// it (e.g. the user logged out everywhere since it was issued).
     Rejected,
+    /// The request carried two or more cookies of the session's exact name
+    /// that each opened, to different sessions: one of them may have been
+    /// planted (cookie tossing), so neither is used.
+    Ambiguous,
     /// The sealed cookie would not fit the browser's size budget.
     TooLarge {
         /// Bytes the whole `Set-Cookie` value would take.
@@ -49,6 +53,9 @@ impl fmt::Display for Error {
             Error::Expired => f.write_str("session expired"),
             Error::FromTheFuture => f.write_str("session issued in the future"),
             Error::Rejected => f.write_str("session rejected by the validation hook"),
+            Error::Ambiguous => f.write_str(
+                "two session cookies of the exact name opened to different sessions; using neither",
+            ),
             Error::Payload(why) => write!(f, "session payload does not decode: {why}"),
             Error::TooLarge { needed, budget } => write!(
                 f,

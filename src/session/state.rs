@@ -1,10 +1,8 @@
 //! [`SessionState`]: what the fairing builds at ignite and manages, and the
 //! open path that turns a request's cookie into a [`SlotState`].
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
-use rocket::http::RawStr;
 use rocket::Request;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -22,30 +20,42 @@ use super::slot::{ErasedPayload, Origin, SlotState};
 pub(crate) type Validator =
     Arc<dyn Fn(&Request<'_>, &Meta, &dyn ErasedPayload) -> bool + Send + Sync>;
 
-/// At most this many cookies of our name are tried in one request, so a
-/// header stuffed with copies cannot multiply the AEAD work.
-const MAX_CANDIDATES: usize = 4;
+/// At most this many candidates that carry one of our key ids are
+/// decrypted in one request, so a header stuffed with copies cannot
+/// multiply the AEAD work without bound. The smallest candidate
+/// (`sid=` + 60 characters + `; `) is 66 bytes, so 256 of them need a
+/// `Cookie` header of about 17 KB, twice what nginx accepts by default:
+/// within the sizes servers accept, junk cannot push the genuine cookie out.
+/// Candidates with an unknown key id cost no AEAD work and are not counted.
+pub(crate) const MAX_AEAD_ATTEMPTS: usize = 256;
 
-/// Every value of a cookie named `name` in the request's `Cookie` headers,
-/// in order. Browsers send several when cookies of one name exist for
-/// different paths or domains (or one was tossed by a sibling domain);
-/// Rocket's jar keeps only one of them. Values are percent-decoded, as
-/// Rocket's jar does (ours never need it, so the common case borrows).
-fn header_cookie_values<'r>(
+/// Every value of the cookie named exactly `name` in the request's
+/// `Cookie` headers, in order. Browsers send several when cookies of one
+/// name exist for different paths or domains (or one was tossed by a
+/// sibling domain). Only ASCII space and tab around a pair are trimmed, as
+/// RFC 6265 does; the name must then equal `name` byte for byte (no
+/// percent-decoding, no Unicode trimming, no case folding), and the value
+/// is taken as sent (one pair of surrounding double quotes removed).
+pub(crate) fn header_cookie_values<'r>(
     req: &'r Request<'_>,
     name: &'r str,
-) -> impl Iterator<Item = Cow<'r, str>> + 'r {
-    req.headers().get("Cookie").flat_map(|header| header.split(';')).filter_map(move |pair| {
-        let (key, value) = pair.trim().split_once('=')?;
-        if key.trim() != name {
-            return None;
-        }
-        let value = value.trim().trim_matches('"');
-        Some(match value.contains('%') {
-            true => RawStr::new(value).percent_decode_lossy(),
-            false => Cow::Borrowed(value),
-        })
-    })
+) -> impl Iterator<Item = &'r str> + 'r {
+    req.headers()
+        .get("Cookie")
+        .flat_map(|header| header.split(';'))
+        .filter_map(move |pair| exact_name_value(pair, name))
+}
+
+/// The value of one `name=value` pair of a `Cookie` header if its name is
+/// exactly `name`.
+pub(crate) fn exact_name_value<'a>(pair: &'a str, name: &str) -> Option<&'a str> {
+    let pair = pair.trim_matches([' ', '\t']);
+    let (key, value) = pair.split_once('=')?;
+    if key != name {
+        return None;
+    }
+    let value = value.trim_matches([' ', '\t']);
+    Some(value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value))
 }
 
 /// The ready-to-use session machinery, managed by Rocket after ignite.
@@ -84,29 +94,33 @@ impl SessionState {
         self.cookie.live_len(Sealer::sealed_len(plaintext_len), max_age)
     }
 
-    /// Opens the request's cookie value (if any) as a session of `T`.
+    /// Opens the request's session cookie (if any) as a session of `T`.
     /// Anything that does not open is a fresh session; the reason is logged
     /// at debug level, without any cookie content.
+    ///
+    /// The rule for several cookies of the exact name: every candidate is
+    /// tried (up to [`MAX_AEAD_ATTEMPTS`] decryptions); if all that open
+    /// belong to one session (same id), the first of them is used; if they
+    /// open to different sessions, neither is used ([`Error::Ambiguous`]):
+    /// one of them may have been planted by a sibling domain.
     pub(crate) fn open<T>(&self, req: &Request<'_>) -> SlotState
     where
         T: Serialize + DeserializeOwned + Default + Send + Sync + 'static,
     {
         let now = self.clock.now();
-        // The first candidate that opens wins; the last failure is the reason.
-        let mut opened = None;
-        for value in header_cookie_values(req, self.cookie.name()).take(MAX_CANDIDATES) {
-            opened = Some(self.open_value::<T>(&value, now, req));
-            if let Some(Ok(_)) = opened {
-                break;
-            }
-        }
-        if opened.is_none() {
-            // Cookies added to the jar directly (Rocket's local client) have no header.
-            let jar_value = req.cookies().get(self.cookie.name());
-            opened = jar_value.map(|cookie| self.open_value::<T>(cookie.value(), now, req));
-        }
-        let had_cookie = opened.is_some();
-        match opened {
+        let name = self.cookie.name();
+        let outcome = match req.headers().contains("Cookie") {
+            true => self.open_candidates::<T>(header_cookie_values(req, name), now, req),
+            // Only Rocket's local client puts cookies in the jar without a
+            // `Cookie` header; a real request's jar is parsed from the header
+            // (percent-decoding names), so it is never read when one exists.
+            false => req
+                .cookies()
+                .get(name)
+                .filter(|c| c.name() == name)
+                .map(|cookie| self.open_value::<T>(cookie.value(), now, req)),
+        };
+        match outcome {
             Some(Ok((meta, data, origin))) => SlotState {
                 meta,
                 payload: Box::new(data),
@@ -116,10 +130,60 @@ impl SessionState {
                 destroyed: false,
             },
             Some(Err(reason)) => {
-                log::debug!("session cookie not accepted ({reason}); starting a fresh session");
+                match reason {
+                    Error::Ambiguous => log::warn!("{reason}; starting a fresh session"),
+                    _ => log::debug!(
+                        "session cookie not accepted ({reason}); starting a fresh session"
+                    ),
+                }
                 self.fresh::<T>(now, true)
             }
-            None => self.fresh::<T>(now, had_cookie),
+            None => self.fresh::<T>(now, false),
+        }
+    }
+
+    /// Applies the several-cookies rule of [`SessionState::open`] to the
+    /// candidate values; `None` when there were none.
+    fn open_candidates<'v, T>(
+        &self,
+        values: impl Iterator<Item = &'v str>,
+        now: u64,
+        req: &Request<'_>,
+    ) -> Option<Result<(Meta, T, Origin), Error>>
+    where
+        T: Serialize + DeserializeOwned + Default + Send + Sync + 'static,
+    {
+        let mut chosen: Option<(Meta, T, Origin)> = None;
+        let mut last_failure = None;
+        let mut tried: Vec<&str> = Vec::new();
+        for value in values {
+            if let Err(err) = self.sealer.precheck(value) {
+                last_failure = Some(err);
+                continue;
+            }
+            if tried.contains(&value) {
+                continue; // an identical copy costs nothing more
+            }
+            tried.push(value);
+            if tried.len() > MAX_AEAD_ATTEMPTS {
+                log::debug!(
+                    "more than {MAX_AEAD_ATTEMPTS} session cookie candidates; rest ignored"
+                );
+                break;
+            }
+            match self.open_value::<T>(value, now, req) {
+                Ok(opened) => match &chosen {
+                    None => chosen = Some(opened),
+                    Some((first, ..)) if first.id == opened.0.id => {}
+                    Some(_) => return Some(Err(Error::Ambiguous)),
+                },
+                Err(err) => last_failure = Some(err),
+            }
+        }
+        match (chosen, last_failure) {
+            (Some(opened), _) => Some(Ok(opened)),
+            (None, Some(err)) => Some(Err(err)),
+            (None, None) => None,
         }
     }
 
