@@ -6,6 +6,7 @@ use std::fmt;
 
 use figment::providers::Env;
 use figment::Figment;
+use rocket::config::LogLevel;
 use serde::{Deserialize, Deserializer};
 
 use super::error::Error;
@@ -26,6 +27,11 @@ pub const KEYS: &[&str] = &[
     "domain",
     "clock_skew",
 ];
+
+/// The cookie-name prefix that binds a cookie to one host, secure, path `/`.
+pub const HOST_PREFIX: &str = "__Host-";
+/// The cookie-name prefix that requires `Secure`.
+pub const SECURE_PREFIX: &str = "__Secure-";
 
 /// Browsers cap a cookie's lifetime at 400 days.
 pub const MAX_MAX_AGE: u64 = 400 * 24 * 60 * 60;
@@ -199,6 +205,37 @@ impl SessionConfig {
         Ok(config)
     }
 
+    /// Whether the cookie name starts with `prefix` in any letter case:
+    /// browsers apply the `__Host-`/`__Secure-` rules to `__host-sid` too.
+    pub fn has_prefix(&self, prefix: &str) -> bool {
+        self.cookie_name.get(..prefix.len()).is_some_and(|start| start.eq_ignore_ascii_case(prefix))
+    }
+
+    /// What an operator should know at launch about this configuration in
+    /// `profile` with Rocket's `log_level`; the fairing logs each at warn.
+    pub fn launch_warnings(&self, profile: &str, log_level: LogLevel) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if profile == "release" && !self.has_prefix(HOST_PREFIX) && !self.has_prefix(SECURE_PREFIX)
+        {
+            warnings.push(format!(
+                "cookie_name {:?} has no __Host- or __Secure- prefix: a sibling subdomain or any \
+                 plain-HTTP response for this host can set a cookie of that name (cookie tossing), \
+                 planting its own session (login CSRF) or, with two sessions, logging users out; \
+                 use cookie_name = \"__Host-sid\"",
+                self.cookie_name
+            ));
+        }
+        if log_level == LogLevel::Debug {
+            warnings.push(
+                "Rocket's log level `debug` logs every request and response header, so it \
+                 prints session cookies (replayable credentials) into the log; use `normal` \
+                 or lower outside development"
+                    .to_owned(),
+            );
+        }
+        warnings
+    }
+
     /// Checks the rules that browsers or the cookie prefixes impose.
     fn check(&self) -> Result<(), Error> {
         let fail = |msg: String| Err(Error::Config(msg));
@@ -208,14 +245,14 @@ impl SessionConfig {
                 "cookie_name {name:?} is not a valid cookie name; use letters, digits and -._"
             ));
         }
-        if name.starts_with("__Host-") {
+        if self.has_prefix(HOST_PREFIX) {
             if !self.secure || self.path != "/" || self.domain.is_some() {
                 return fail(format!(
                     "cookie_name {name:?} has the __Host- prefix, which browsers accept only \
                      with secure = true, path = \"/\" and no domain; change those or the name"
                 ));
             }
-        } else if name.starts_with("__Secure-") && !self.secure {
+        } else if self.has_prefix(SECURE_PREFIX) && !self.secure {
             return fail(format!("cookie_name {name:?} needs secure = true (__Secure- prefix)"));
         }
         if self.same_site == SameSite::None && !self.secure {
@@ -323,6 +360,43 @@ mod tests {
         assert!(refusal(insecure, "release").contains("__Host-"));
         let domain = RawConfig { domain: Some("example.com".into()), ..raw() };
         assert!(refusal(domain, "release").contains("__Host-"));
+    }
+
+    #[test]
+    fn prefixes_in_any_letter_case_get_the_prefix_rules() {
+        for name in ["__host-sid", "__HOST-sid", "__Host-sid"] {
+            let raw = RawConfig { cookie_name: Some(name.into()), secure: Some(false), ..raw() };
+            assert!(refusal(raw, "debug").contains("__Host-"), "{name}");
+        }
+        for name in ["__secure-sid", "__SECURE-sid"] {
+            let raw = RawConfig { cookie_name: Some(name.into()), secure: Some(false), ..raw() };
+            assert!(refusal(raw, "debug").contains("__Secure-"), "{name}");
+        }
+    }
+
+    #[test]
+    fn release_warns_about_a_cookie_name_without_a_prefix() {
+        let plain = RawConfig { cookie_name: Some("sid".into()), ..raw() };
+        let config = SessionConfig::from_raw(plain, "release").unwrap();
+        let warnings = config.launch_warnings("release", LogLevel::Normal);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("cookie tossing") && warnings[0].contains("__Host-"));
+        assert!(config.launch_warnings("debug", LogLevel::Normal).is_empty(), "debug is quiet");
+        for name in ["__Host-sid", "__host-sid", "__Secure-sid"] {
+            let raw = RawConfig { cookie_name: Some(name.into()), ..raw() };
+            let config = SessionConfig::from_raw(raw, "release").unwrap();
+            assert!(config.launch_warnings("release", LogLevel::Normal).is_empty(), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_debug_log_level_warns_that_it_prints_session_cookies() {
+        let config = SessionConfig::from_raw(raw(), "debug").unwrap();
+        let warnings = config.launch_warnings("debug", LogLevel::Debug);
+        assert!(warnings.iter().any(|w| w.contains("prints session cookies")), "{warnings:?}");
+        for quiet in [LogLevel::Normal, LogLevel::Critical, LogLevel::Off] {
+            assert!(config.launch_warnings("debug", quiet).is_empty(), "{quiet:?}");
+        }
     }
 
     #[test]

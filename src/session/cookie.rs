@@ -21,6 +21,8 @@ pub(crate) fn within_budget(needed: usize) -> Result<usize, Error> {
 #[derive(Debug, Clone)]
 pub struct CookieWriter {
     name: String,
+    /// The `Path` attribute: the cookie's scope.
+    path: String,
     /// `; Path=/; Domain=..; Secure; HttpOnly; SameSite=Lax`
     attributes: String,
     /// The whole removal header value.
@@ -44,12 +46,26 @@ impl CookieWriter {
         }
         let _ = write!(attributes, "; SameSite={}", config.same_site.as_str());
         let removal = format!("{}={MAX_AGE}0{attributes}", config.cookie_name);
-        CookieWriter { name: config.cookie_name.clone(), attributes, removal }
+        CookieWriter {
+            name: config.cookie_name.clone(),
+            path: config.path.clone(),
+            attributes,
+            removal,
+        }
     }
 
     /// The cookie name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Whether a request for `request_path` is in the cookie's scope: the
+    /// browser sends the cookie there (RFC 6265 path-match). Outside it no
+    /// session is opened or saved, as express-session ignores requests
+    /// outside `cookie.path`: a `Set-Cookie` sent there would replace the
+    /// user's real session with a new one.
+    pub fn covers(&self, request_path: &str) -> bool {
+        path_matches(request_path, &self.path)
     }
 
     /// Bytes of the live header value for a value of `value_len` characters.
@@ -95,6 +111,15 @@ impl CookieWriter {
     }
 }
 
+/// RFC 6265 section 5.1.4: `cookie_path` matches `request_path` when they
+/// are equal, or when it is a prefix that ends in `/` or is followed by `/`.
+fn path_matches(request_path: &str, cookie_path: &str) -> bool {
+    match request_path.strip_prefix(cookie_path) {
+        Some(rest) => rest.is_empty() || cookie_path.ends_with('/') || rest.starts_with('/'),
+        None => false,
+    }
+}
+
 fn decimal_digits(mut n: u64) -> usize {
     let mut digits = 1;
     while n >= 10 {
@@ -132,6 +157,24 @@ mod tests {
         assert_eq!(live, "__Host-sid=abc; Max-Age=86400; Path=/; Secure; HttpOnly; SameSite=Lax");
         assert_eq!(writer.live_len(3, 86_400), live.len());
         assert_eq!(writer.live_len(3, 9), writer.live("abc", 9).len());
+    }
+
+    #[test]
+    fn path_scope_follows_rfc_6265_path_match() {
+        for (request, cookie, matches) in [
+            ("/", "/", true),
+            ("/anything/deep", "/", true),
+            ("/foo/bar", "/foo/bar", true),
+            ("/foo/bar/", "/foo/bar", true),
+            ("/foo/bar/baz", "/foo/bar", true),
+            ("/foo/bar/baz", "/foo/bar/", true),
+            ("/", "/foo/bar", false),
+            ("/foo", "/foo/bar", false),
+            ("/foo/barbaz", "/foo/bar", false),
+            ("/FOO/bar", "/foo/bar", false),
+        ] {
+            assert_eq!(path_matches(request, cookie), matches, "{request} under {cookie}");
+        }
     }
 
     #[test]

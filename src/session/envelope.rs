@@ -56,11 +56,20 @@ impl Meta {
         Meta { id: String::new(), iat: now, exp: now.saturating_add(lifetimes.max_age), seen: now }
     }
 
-    /// The nearer of the two deadlines (Unix seconds).
+    /// The absolute deadline in force now (Unix seconds): the sealed `exp`,
+    /// or `iat + max_age` as configured now if that is earlier, so that a
+    /// lowered `max_age` also bounds cookies issued before the change.
+    pub fn absolute_deadline(&self, lifetimes: &Lifetimes) -> u64 {
+        self.exp.min(self.iat.saturating_add(lifetimes.max_age))
+    }
+
+    /// The nearest deadline in force now (Unix seconds): the absolute one,
+    /// or `seen + idle_timeout` as configured now if idle timeouts are on.
     pub fn deadline(&self, lifetimes: &Lifetimes) -> u64 {
+        let absolute = self.absolute_deadline(lifetimes);
         match lifetimes.idle_timeout {
-            0 => self.exp,
-            idle => self.exp.min(self.seen.saturating_add(idle)),
+            0 => absolute,
+            idle => absolute.min(self.seen.saturating_add(idle)),
         }
     }
 
@@ -128,27 +137,61 @@ impl<T> EnvelopeOwned<T> {
     }
 }
 
+/// Where an envelope is written: the seal buffer, or a [`ByteCounter`]
+/// that measures it without keeping any plaintext.
+pub(crate) trait EnvelopeSink: std::io::Write {
+    /// Bytes written so far.
+    fn position(&self) -> usize;
+}
+
+impl EnvelopeSink for Vec<u8> {
+    fn position(&self) -> usize {
+        self.len()
+    }
+}
+
+/// Counts the bytes written to it and keeps none of them.
+#[derive(Debug, Default)]
+pub(crate) struct ByteCounter(pub usize);
+
+impl std::io::Write for ByteCounter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl EnvelopeSink for ByteCounter {
+    fn position(&self) -> usize {
+        self.0
+    }
+}
+
 /// Serializes `meta` and `data` as a v1 envelope into `out`, in the v1
 /// field order, and returns where the `data` JSON lies in `out` (so the
 /// fairing can tell an empty payload without serializing it again).
-pub(crate) fn write_envelope<T: Serialize + ?Sized>(
+pub(crate) fn write_envelope<T: Serialize + ?Sized, W: EnvelopeSink>(
     meta: &Meta,
     data: &T,
-    out: &mut Vec<u8>,
+    out: &mut W,
 ) -> serde_json::Result<Range<usize>> {
-    out.extend_from_slice(b"{\"id\":");
+    out.write_all(b"{\"id\":").map_err(serde_json::Error::io)?;
     serde_json::to_writer(&mut *out, &meta.id)?;
     for (label, value) in
         [(&b",\"iat\":"[..], meta.iat), (b",\"exp\":", meta.exp), (b",\"seen\":", meta.seen)]
     {
-        out.extend_from_slice(label);
+        out.write_all(label).map_err(serde_json::Error::io)?;
         serde_json::to_writer(&mut *out, &value)?;
     }
-    out.extend_from_slice(b",\"data\":");
-    let start = out.len();
+    out.write_all(b",\"data\":").map_err(serde_json::Error::io)?;
+    let start = out.position();
     serde_json::to_writer(&mut *out, data)?;
-    let end = out.len();
-    out.push(b'}');
+    let end = out.position();
+    out.write_all(b"}").map_err(serde_json::Error::io)?;
     Ok(start..end)
 }
 
@@ -177,6 +220,32 @@ mod tests {
         assert_eq!(m.check_alive(1039, &IDLE), Ok(()));
         assert_eq!(m.check_alive(1040, &IDLE), Err(Error::Expired));
         assert_eq!(m.check_alive(1040, &LIFE), Ok(()), "idle off: only exp counts");
+    }
+
+    #[test]
+    fn a_lowered_max_age_bounds_a_cookie_sealed_with_a_longer_one() {
+        let long_lived = meta(1000, 1000, 1000 + 34_560_000);
+        let now_configured = Lifetimes { max_age: 1, idle_timeout: 0, clock_skew: 5 };
+        assert_eq!(long_lived.check_alive(1000, &now_configured), Ok(()));
+        assert_eq!(long_lived.check_alive(1001, &now_configured), Err(Error::Expired));
+        assert_eq!(long_lived.max_age_at(1000, &now_configured), 1);
+        let short_sealed = meta(1000, 1000, 1050);
+        assert_eq!(short_sealed.check_alive(1050, &LIFE), Err(Error::Expired), "exp still counts");
+    }
+
+    #[test]
+    fn a_raised_max_age_does_not_extend_a_sealed_deadline() {
+        let sealed = meta(1000, 1000, 1100);
+        let raised = Lifetimes { max_age: 10_000, idle_timeout: 0, clock_skew: 5 };
+        assert_eq!(sealed.check_alive(1100, &raised), Err(Error::Expired));
+    }
+
+    #[test]
+    fn a_lowered_idle_timeout_bounds_a_quiet_cookie() {
+        let m = meta(1000, 1000, 1100);
+        let idle = Lifetimes { max_age: 100, idle_timeout: 10, clock_skew: 5 };
+        assert_eq!(m.check_alive(1009, &idle), Ok(()));
+        assert_eq!(m.check_alive(1010, &idle), Err(Error::Expired));
     }
 
     #[test]
@@ -217,6 +286,16 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert_eq!(text, r#"prefix{"id":"x","iat":1,"exp":3,"seen":2,"data":{"views":1}}"#);
         assert_eq!(&text[data.unwrap()], r#"{"views":1}"#);
+    }
+
+    #[test]
+    fn the_byte_counter_measures_exactly_what_the_buffer_holds() {
+        let m = Meta { id: "q\"uote".into(), iat: 1, exp: u64::MAX, seen: 2 };
+        let data = serde_json::json!({"name": "ünïcode", "n": [1, 2, 3]});
+        let (mut buf, mut counter) = (Vec::new(), ByteCounter::default());
+        let in_buf = write_envelope(&m, &data, &mut buf).unwrap();
+        let counted = write_envelope(&m, &data, &mut counter).unwrap();
+        assert_eq!((counter.0, counted), (buf.len(), in_buf));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use rocket::config::LogLevel;
 use rocket::fairing::{self, Fairing, Info, Kind};
 use rocket::http::{ContentType, Header, Status};
 use rocket::{Build, Request, Response, Rocket};
@@ -97,6 +98,11 @@ impl Sessions {
 
     fn build_state(&self, rocket: &Rocket<Build>) -> Result<SessionState, Error> {
         let config = SessionConfig::from_figment(rocket.figment())?;
+        let profile = rocket.figment().profile().as_str().to_string();
+        let log_level = rocket.figment().extract_inner("log_level").unwrap_or(LogLevel::Normal);
+        for warning in config.launch_warnings(&profile, log_level) {
+            log::warn!("{warning}");
+        }
         let current = match &config.secret {
             Some(secret) => secret.clone(),
             None => {
@@ -175,6 +181,8 @@ enum Stop {
 /// emptiness check and the size check read what was written.
 fn seal(sessions: &SessionState, state: &mut SlotState, now: u64) -> Result<Sealed, Error> {
     state.meta.seen = now;
+    // A lowered max_age is written into the cookie, so it holds on every replica.
+    state.meta.exp = state.meta.absolute_deadline(&sessions.lifetimes);
     state.id();
     let max_age = state.meta.max_age_at(now, &sessions.lifetimes);
     let (meta, payload) = (&state.meta, &state.payload);
@@ -208,7 +216,37 @@ const TYPICAL_VALUE_LEN: usize = 512;
 fn send_cookie(res: &mut Response<'_>, set_cookie: String) {
     res.adjoin_header(Header::new("Set-Cookie", set_cookie));
     res.set_raw_header("Cache-Control", "private, no-store");
-    res.adjoin_raw_header("Vary", "Cookie");
+}
+
+/// Marks a response built from a session as one user's: `Vary: Cookie`,
+/// and `Cache-Control: private` unless the handler set something at least
+/// as strict (`private` or `no-store`); a `public` or `s-maxage` directive
+/// the handler set is dropped, its other directives kept.
+pub(crate) fn make_private(res: &mut Response<'_>) {
+    let vary_has_cookie = res
+        .headers()
+        .get("Vary")
+        .flat_map(|v| v.split(','))
+        .any(|v| matches!(v.trim(), "*") || v.trim().eq_ignore_ascii_case("cookie"));
+    if !vary_has_cookie {
+        res.adjoin_raw_header("Vary", "Cookie");
+    }
+    let set: Vec<String> = res
+        .headers()
+        .get("Cache-Control")
+        .flat_map(|v| v.split(','))
+        .map(|d| d.trim().to_owned())
+        .filter(|d| !d.is_empty())
+        .collect();
+    let is = |d: &str, name: &str| {
+        d.split('=').next().is_some_and(|n| n.trim().eq_ignore_ascii_case(name))
+    };
+    if set.iter().any(|d| is(d, "private") || is(d, "no-store")) {
+        return;
+    }
+    let kept = set.into_iter().filter(|d| !is(d, "public") && !is(d, "s-maxage"));
+    let value = std::iter::once("private".to_owned()).chain(kept).collect::<Vec<_>>().join(", ");
+    res.set_raw_header("Cache-Control", value);
 }
 
 /// Replaces the whole response with a bare 500 page: nothing of the
@@ -221,6 +259,7 @@ fn replace_with_500(res: &mut Response<'_>) {
         .status(Status::InternalServerError)
         .header(ContentType::HTML)
         .raw_header("Cache-Control", "no-store")
+        .raw_header("Vary", "Cookie")
         .sized_body(PAGE.len(), std::io::Cursor::new(PAGE))
         .finalize();
 }
@@ -248,6 +287,7 @@ impl Fairing for Sessions {
         let slot = req.local_cache(Slot::default);
         let mut guard = slot.lock();
         let Some(state) = guard.as_mut() else { return };
+        make_private(res);
         if res.status().class().is_server_error() {
             return; // the client keeps the cookie it has
         }

@@ -51,6 +51,12 @@ impl<T: Serialize + DeserializeOwned + Default + Send + Sync + 'static> SessionD
 /// aborted by this type's [`Sentinel`]; if the guard is still reached (from
 /// a custom guard that Rocket's sentinels cannot see), it fails with `500`.
 ///
+/// Outside the cookie's `path` (a request the browser sends without the
+/// cookie) the guard forwards (`404` unless another route matches): no
+/// session is opened there and none is saved, so a page outside the scope
+/// cannot replace the user's session. Take `Option<Session<'_, T>>` in a
+/// route that serves both.
+///
 /// # Concurrency
 ///
 /// Two requests that change the same session at once each seal their own
@@ -175,9 +181,11 @@ impl<'r, T: SessionData> Session<'r, T> {
         self.with(|state| state.meta.iat)
     }
 
-    /// The absolute deadline (Unix seconds).
+    /// The absolute deadline in force (Unix seconds): the sealed one, or
+    /// creation plus the configured `max_age` if that is earlier.
     pub fn absolute_deadline(&self) -> u64 {
-        self.with(|state| state.meta.exp)
+        let lifetimes = &self.sessions.lifetimes;
+        self.with(|state| state.meta.absolute_deadline(lifetimes))
     }
 
     /// When the session ends (Unix seconds): the nearer of the absolute and
@@ -219,12 +227,13 @@ impl<'r, T: SessionData> Session<'r, T> {
         self.with(|state| {
             let mut meta = state.meta.clone();
             meta.seen = now;
+            meta.exp = meta.absolute_deadline(&sessions.lifetimes);
             if meta.id.is_empty() {
                 meta.id = "x".repeat(super::envelope::SESSION_ID_CHARS);
             }
-            let mut json = Vec::with_capacity(256);
-            state.payload.write_envelope(&meta, &mut json).map_err(|err| Error::json(&err))?;
-            Ok(sessions.set_cookie_len(json.len(), meta.max_age_at(now, &sessions.lifetimes)))
+            // Counted, not written: no plaintext copy is left on the heap.
+            let plaintext_len = state.payload.envelope_len(&meta).map_err(|e| Error::json(&e))?;
+            Ok(sessions.set_cookie_len(plaintext_len, meta.max_age_at(now, &sessions.lifetimes)))
         })
     }
 
@@ -249,6 +258,13 @@ impl<'r, T: SessionData> FromRequest<'r> for Session<'r, T> {
                 Error::Config("the Sessions fairing is not attached".into()),
             ));
         };
+        if !sessions.cookie.covers(req.uri().path().as_str()) {
+            log::debug!(
+                "{} is outside the session cookie's path: no session here; forwarding",
+                req.uri().path()
+            );
+            return Outcome::Forward(Status::NotFound);
+        }
         let slot = req.local_cache(Slot::default);
         {
             let mut guard = slot.lock();

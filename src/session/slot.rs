@@ -13,7 +13,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock, RwLock, TryLockError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::envelope::{write_envelope, Meta};
+use super::envelope::{write_envelope, ByteCounter, Meta};
 use super::error::Error;
 use super::keys::{KeyAge, KEY_ID_LEN};
 
@@ -24,6 +24,8 @@ pub(crate) trait ErasedPayload: Send + Sync {
     /// Writes the whole v1 envelope (meta + this payload) as JSON and
     /// returns where the payload's JSON lies in `out`.
     fn write_envelope(&self, meta: &Meta, out: &mut Vec<u8>) -> serde_json::Result<Range<usize>>;
+    /// Bytes of the whole v1 envelope, measured without writing any of it.
+    fn envelope_len(&self, meta: &Meta) -> serde_json::Result<usize>;
     /// The JSON of this type's `T::default()`: a payload that serializes
     /// to it holds nothing, and its cookie is removed rather than sealed.
     fn default_json(&self) -> &'static [u8];
@@ -42,6 +44,12 @@ impl<T: Serialize + Default + Send + Sync + 'static> ErasedPayload for T {
 
     fn write_envelope(&self, meta: &Meta, out: &mut Vec<u8>) -> serde_json::Result<Range<usize>> {
         write_envelope(meta, self, out)
+    }
+
+    fn envelope_len(&self, meta: &Meta) -> serde_json::Result<usize> {
+        let mut counter = ByteCounter::default();
+        write_envelope(meta, self, &mut counter)?;
+        Ok(counter.0)
     }
 
     fn default_json(&self) -> &'static [u8] {
