@@ -274,6 +274,14 @@ mod tests {
         URL_SAFE_NO_PAD.encode(raw)
     }
 
+    /// The cipher (key schedule, subkey K1) is wiped on drop: the
+    /// `zeroize` feature of xaes-256-gcm is on. Fails to compile otherwise.
+    #[test]
+    fn the_cipher_is_zeroized_on_drop() {
+        fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        wiped_on_drop::<Xaes256Gcm>();
+    }
+
     /// C2SP XAES-256-GCM test vector.
     #[test]
     fn c2sp_xaes_256_gcm_vector() {
