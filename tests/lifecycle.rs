@@ -3,6 +3,8 @@
 
 mod common;
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use common::*;
 use rocket::http::{Cookie, Status};
 use rocket::local::blocking::Client;
@@ -168,18 +170,53 @@ fn logout_sends_the_removal_cookie_and_the_next_visit_counts_from_one() {
     assert_eq!(views_in(&page), Some(1));
 }
 
+/// The cookie value with one bit flipped in the sealed byte at `index`
+/// (negative: from the end), re-encoded as a well-formed cookie value.
+fn flip_bit(value: &str, index: isize, mask: u8) -> String {
+    let mut raw = URL_SAFE_NO_PAD.decode(value).expect("a cookie we sealed is base64url");
+    let at = if index < 0 { raw.len() - index.unsigned_abs() } else { index.unsigned_abs() };
+    raw[at] ^= mask;
+    URL_SAFE_NO_PAD.encode(raw)
+}
+
+/// The 4-byte key id of a sealed cookie value (after the version byte).
+fn key_id_of(value: &str) -> Vec<u8> {
+    URL_SAFE_NO_PAD.decode(value).map(|raw| raw[1..5].to_vec()).unwrap_or_default()
+}
+
 #[test]
 fn a_tampered_or_garbage_cookie_gives_a_fresh_session_with_200() {
-    let client = demo_client(&secret());
+    // One secret for every client: the tampered cookies carry the key id
+    // of a key the server holds, so they can only be refused on their
+    // AEAD tag, never on an unknown key id.
+    let secret = secret();
+    let client = demo_client(&secret);
     let response = client.get("/").dispatch();
     let genuine = cookie_value(&set_cookie_for(&response, "sid").expect("cookie")).to_owned();
-    let mut tampered = genuine.into_bytes();
-    let middle = tampered.len() / 2;
-    tampered[middle] = if tampered[middle] == b'A' { b'B' } else { b'A' };
-    let tampered = String::from_utf8(tampered).expect("ascii");
-    for bad in [tampered.as_str(), "garbage", "", "%00%ff"] {
-        let client = demo_client(&secret());
-        let response = client.get("/").cookie(Cookie::new("sid", bad.to_owned())).dispatch();
+    // Sealed bytes: version (0), key id (1..5), nonce (5..29), ciphertext, tag (last 16).
+    let tampered = [
+        ("nonce", flip_bit(&genuine, 12, 0x01)),
+        ("ciphertext", flip_bit(&genuine, 29, 0x01)),
+        ("last ciphertext byte", flip_bit(&genuine, -17, 0x80)),
+        ("tag", flip_bit(&genuine, -1, 0x01)),
+    ];
+
+    // The untampered cookie opens with the same secret on a fresh client.
+    let fresh = demo_client(&secret);
+    let response = fresh.get("/").cookie(Cookie::new("sid", genuine.clone())).dispatch();
+    assert_eq!(views_in(&response.into_string().unwrap_or_default()), Some(2), "genuine");
+
+    for (what, value) in &tampered {
+        assert_ne!(value, &genuine, "{what}");
+        assert_eq!(key_id_of(value), key_id_of(&genuine), "{what}: the key id is intact");
+        let fresh = demo_client(&secret);
+        let response = fresh.get("/").cookie(Cookie::new("sid", value.clone())).dispatch();
+        assert_eq!(response.status(), Status::Ok, "{what}");
+        assert_eq!(views_in(&response.into_string().unwrap_or_default()), Some(1), "{what}");
+    }
+    for bad in ["garbage", "", "%00%ff"] {
+        let fresh = demo_client(&secret);
+        let response = fresh.get("/").cookie(Cookie::new("sid", bad.to_owned())).dispatch();
         assert_eq!(response.status(), Status::Ok);
         assert_eq!(views_in(&response.into_string().unwrap_or_default()), Some(1), "{bad}");
     }
