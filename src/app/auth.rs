@@ -4,13 +4,13 @@
 use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::outcome::Outcome;
-use rocket::request::{self, FlashMessage, FromRequest, Request};
-use rocket::response::{Flash, Redirect};
+use rocket::request::{self, FromRequest, Request};
+use rocket::response::Redirect;
 use rocket::{get, post, routes, uri, Responder, Route};
 use rocket_dyn_templates::{context, Template};
 
-use super::data::DemoSession;
-use super::page::Chrome;
+use super::data::{DemoSession, Flash};
+use super::page::{flash_next_page, Chrome};
 use crate::session::{CsrfForm, CsrfToken, Session};
 
 /// The longest display name accepted, in characters.
@@ -72,34 +72,29 @@ fn display_name(raw: &str) -> Result<String, &'static str> {
     Ok(name.to_owned())
 }
 
-fn login_page(
-    session: &Session<'_, DemoSession>,
-    flash: Option<FlashMessage<'_>>,
-    error: Option<&str>,
-    name: &str,
-) -> Template {
-    let chrome = Chrome::live(session, flash);
+fn login_page(session: &Session<'_, DemoSession>, error: Option<&str>, name: &str) -> Template {
+    let chrome = Chrome::live(session);
     Template::render("login", context! { chrome, error, name, max_name: MAX_NAME_CHARS })
 }
 
 /// The login form.
 #[get("/login")]
-fn login_form(session: Session<'_, DemoSession>, flash: Option<FlashMessage<'_>>) -> Template {
-    login_page(&session, flash, None, "")
+fn login_form(session: Session<'_, DemoSession>) -> Template {
+    login_page(&session, None, "")
 }
 
 /// What a login POST answers.
 #[derive(Responder)]
 enum LoginOutcome {
-    /// Signed in: to the profile, with a flash.
-    SignedIn(Flash<Redirect>),
+    /// Signed in: to the profile, which shows the flash.
+    SignedIn(Redirect),
     /// The name was refused: the form again, with the reason.
     #[response(status = 422)]
     Retry(Template),
 }
 
 /// Signs in: a new session id (fixation defence), the user stored, a new
-/// CSRF token, and a flash on the way to the profile.
+/// CSRF token, and a flash (in the session) on the way to the profile.
 #[post("/login", data = "<form>")]
 fn login(
     session: Session<'_, DemoSession>,
@@ -108,34 +103,29 @@ fn login(
     let name = match display_name(&form.name) {
         Ok(name) => name,
         Err(error) => {
-            let page = login_page(&session, None, Some(error), &form.name);
+            let page = login_page(&session, Some(error), &form.name);
             return LoginOutcome::Retry(page);
         }
     };
     session.regenerate();
     session.update(|data| data.user = Some(name.clone()));
     CsrfToken::rotate(&session);
-    LoginOutcome::SignedIn(Flash::success(
-        Redirect::to(uri!(profile)),
-        format!("Signed in as {name}."),
-    ))
+    flash_next_page(&session, Flash::success(format!("Signed in as {name}.")));
+    LoginOutcome::SignedIn(Redirect::to(uri!(profile)))
 }
 
 /// The signed-in user's page.
 #[get("/profile")]
-fn profile(
-    user: User,
-    session: Session<'_, DemoSession>,
-    flash: Option<FlashMessage<'_>>,
-) -> Template {
-    let chrome = Chrome::live(&session, flash);
+fn profile(user: User, session: Session<'_, DemoSession>) -> Template {
+    let chrome = Chrome::live(&session);
     Template::render("profile", context! { chrome, name: user.name })
 }
 
-/// `/profile` without a user: to the login form.
+/// `/profile` without a user: to the login form, which says why.
 #[get("/profile", rank = 2)]
-fn profile_needs_login() -> Flash<Redirect> {
-    Flash::warning(Redirect::to(uri!(login_form)), "Please sign in to see your profile.")
+fn profile_needs_login(session: Session<'_, DemoSession>) -> Redirect {
+    flash_next_page(&session, Flash::warning("Please sign in to see your profile."));
+    Redirect::to(uri!(login_form))
 }
 
 #[cfg(test)]

@@ -18,6 +18,43 @@ pub struct DemoSession {
     /// The CSRF token of this session's forms.
     #[serde(default, skip_serializing_if = "CsrfSlot::is_empty")]
     pub csrf: CsrfSlot,
+    /// A message for the next page, shown once ("Signed in as ...").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flash: Option<Flash>,
+}
+
+/// A one-time message: set before a redirect, shown and dropped by the next
+/// page. It travels inside the sealed session, never in a cookie of its own
+/// (Rocket's `_flash` cookie is neither sealed, nor `HttpOnly`, nor `Secure`,
+/// and would carry the display name in clear).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flash {
+    /// How the page styles it (`flash-success`, `flash-warning`).
+    pub kind: FlashKind,
+    /// The text.
+    pub message: String,
+}
+
+/// The kinds of [`Flash`], as the template's CSS class suffix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FlashKind {
+    /// Something done: "Signed in as ...".
+    Success,
+    /// Something to do first: "Please sign in ...".
+    Warning,
+}
+
+impl Flash {
+    /// A success message.
+    pub fn success(message: impl Into<String>) -> Flash {
+        Flash { kind: FlashKind::Success, message: message.into() }
+    }
+
+    /// A warning.
+    pub fn warning(message: impl Into<String>) -> Flash {
+        Flash { kind: FlashKind::Warning, message: message.into() }
+    }
 }
 
 impl CsrfStore for DemoSession {
@@ -53,5 +90,16 @@ mod tests {
         let data: DemoSession = serde_json::from_str(r#"{"views": 3}"#).unwrap_or_default();
         assert_eq!(data.views, 3);
         assert_eq!(data.user, None);
+        assert_eq!(data.flash, None);
+    }
+
+    #[test]
+    fn a_flash_is_stored_compactly_and_only_when_there_is_one() {
+        let mut data = DemoSession { views: 1, ..DemoSession::default() };
+        assert_eq!(serde_json::to_string(&data).ok().as_deref(), Some(r#"{"views":1}"#));
+        data.flash = Some(super::Flash::warning("Please sign in."));
+        let json = serde_json::to_string(&data).unwrap_or_default();
+        assert_eq!(json, r#"{"views":1,"flash":{"kind":"warning","message":"Please sign in."}}"#);
+        assert_eq!(serde_json::from_str::<DemoSession>(&json).ok(), Some(data));
     }
 }

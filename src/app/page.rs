@@ -1,28 +1,11 @@
 //! What every page shows around its content: the navigation with the
-//! logout button (and its CSRF token), the flash message, and the "your
-//! session" panel.
+//! logout button (and its CSRF token), the one-time flash message (kept in
+//! the sealed session), and the "your session" panel.
 
-use rocket::request::FlashMessage;
 use serde::Serialize;
 
-use super::data::{rfc3339, DemoSession};
+use super::data::{rfc3339, DemoSession, Flash};
 use crate::session::{CsrfToken, Session};
-
-/// A flash message for the template.
-#[derive(Debug, Serialize)]
-pub struct Flash {
-    /// `success`, `warning`, `error`, ...
-    pub kind: String,
-    /// The text.
-    pub message: String,
-}
-
-impl Flash {
-    /// Copies Rocket's flash message (reading it clears its cookie).
-    pub fn from_rocket(flash: Option<FlashMessage<'_>>) -> Option<Flash> {
-        flash.map(|f| Flash { kind: f.kind().to_owned(), message: f.message().to_owned() })
-    }
-}
 
 /// The "your session" panel. Never the secret, never the sealed bytes.
 #[derive(Debug, Serialize)]
@@ -48,31 +31,48 @@ pub struct Chrome {
     pub csrf_token: Option<CsrfToken>,
     /// The signed-in user, for the navigation.
     pub user: Option<String>,
-    /// This response's flash message.
+    /// The one-time message this page shows (taken out of the session).
     pub flash: Option<Flash>,
     /// The session panel; `None` once the session is gone.
     pub panel: Option<Panel>,
 }
 
 impl Chrome {
-    /// The chrome of a page with a live session: issues the CSRF token if
-    /// needed. Call it after the handler's own changes to the session, so
-    /// that the panel shows what this response will seal.
-    pub fn live(session: &Session<'_, DemoSession>, flash: Option<FlashMessage<'_>>) -> Chrome {
+    /// The chrome of a page with a live session: takes the pending flash
+    /// message out of the session (it is shown once) and issues the CSRF
+    /// token if needed. Call it after the handler's own changes to the
+    /// session, so that the panel shows what this response will seal.
+    pub fn live(session: &Session<'_, DemoSession>) -> Chrome {
+        let flash = take_flash(session);
         let csrf_token = Some(CsrfToken::get(session));
         Chrome {
             csrf_token,
             user: session.read(|data| data.user.clone()),
-            flash: Flash::from_rocket(flash),
+            flash,
             panel: Some(panel(session)),
         }
     }
 
     /// The chrome of a page after the session was destroyed: no panel, no
-    /// token (issuing one would start a new session right away).
-    pub fn ended(flash: Option<FlashMessage<'_>>) -> Chrome {
-        Chrome { csrf_token: None, user: None, flash: Flash::from_rocket(flash), panel: None }
+    /// token (issuing one would start a new session right away), no flash
+    /// (it went with the session).
+    pub fn ended() -> Chrome {
+        Chrome { csrf_token: None, user: None, flash: None, panel: None }
     }
+}
+
+/// Keeps `flash` in the session for the next page (post/redirect/get).
+pub fn flash_next_page(session: &Session<'_, DemoSession>, flash: Flash) {
+    session.update(|data| data.flash = Some(flash));
+}
+
+/// The pending flash, removed from the session. A page without one leaves
+/// the session untouched (no re-seal).
+fn take_flash(session: &Session<'_, DemoSession>) -> Option<Flash> {
+    if session.read(|data| data.flash.is_none()) {
+        return None;
+    }
+    session.update(|data| data.flash.take())
 }
 
 fn panel(session: &Session<'_, DemoSession>) -> Panel {

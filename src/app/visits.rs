@@ -1,8 +1,7 @@
 //! The seed's two pages, the visit counter and logout, plus the logout
 //! button's CSRF-checked POST.
 
-use rocket::request::FlashMessage;
-use rocket::response::{Flash, Redirect};
+use rocket::response::Redirect;
 use rocket::{get, post, routes, uri, Route};
 use rocket_dyn_templates::{context, Template};
 
@@ -10,7 +9,7 @@ use super::data::{rfc3339, DemoSession};
 use super::page::Chrome;
 use crate::session::{CsrfForm, Session};
 
-/// What the logout page and its flash say.
+/// What the logout page says.
 pub const LOGGED_OUT: &str = "Logged out successfully!";
 
 /// Routes of this module.
@@ -20,12 +19,12 @@ pub fn routes() -> Vec<Route> {
 
 /// Counts the visit and shows it with the session id and deadline.
 #[get("/")]
-fn index(session: Session<'_, DemoSession>, flash: Option<FlashMessage<'_>>) -> Template {
+fn index(session: Session<'_, DemoSession>) -> Template {
     let views = session.update(|data| {
         data.views += 1;
         data.views
     });
-    let chrome = Chrome::live(&session, flash);
+    let chrome = Chrome::live(&session);
     Template::render(
         "index",
         context! {
@@ -38,19 +37,19 @@ fn index(session: Session<'_, DemoSession>, flash: Option<FlashMessage<'_>>) -> 
 }
 
 /// Destroys the session (the fairing sends the removal cookie) and says
-/// so: directly when visited as in the seed, or through the flash that the
-/// logout button's redirect carries.
+/// so, whether visited as in the seed or reached by the logout button's
+/// redirect. (No flash: there is no session left to carry one.)
 #[get("/logout")]
-fn logout(session: Session<'_, DemoSession>, flash: Option<FlashMessage<'_>>) -> Template {
+fn logout(session: Session<'_, DemoSession>) -> Template {
     session.destroy();
-    let chrome = Chrome::ended(flash);
+    let chrome = Chrome::ended();
     Template::render("logout", context! { chrome, message: LOGGED_OUT })
 }
 
 /// The logout button: destroys the session, then redirects to the logout
-/// page with a flash message (post/redirect/get).
+/// page, which says so (post/redirect/get).
 #[post("/logout", data = "<_form>")]
-fn logout_post(session: Session<'_, DemoSession>, _form: CsrfForm<DemoSession>) -> Flash<Redirect> {
+fn logout_post(session: Session<'_, DemoSession>, _form: CsrfForm<DemoSession>) -> Redirect {
     session.destroy();
-    Flash::success(Redirect::to(uri!(logout)), LOGGED_OUT)
+    Redirect::to(uri!(logout))
 }
