@@ -407,6 +407,10 @@ async fn logging_out_ends_the_session_and_profile_then_redirects_to_login() {
         ensure!(h.path().await? == "/login", "/profile went to {}", h.path().await?);
         let flash = h.text("#flash").await?;
         ensure!(flash.contains("Please sign in"), "login page flash: {flash:?}");
+        h.goto("/login").await?;
+        let page = h.page_text().await?;
+        ensure!(page.contains("Display name"), "not the login page: {page}");
+        ensure!(!page.contains("Please sign in"), "the sign-in warning was shown twice: {page}");
         Ok(())
     })
     .await;

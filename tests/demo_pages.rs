@@ -12,6 +12,16 @@ fn client() -> Client {
     }
 }
 
+/// A client of the demo app with a given secret, so that two clients (two
+/// browsers, or two replicas) open each other's cookies.
+fn client_with_secret(secret: &str) -> Client {
+    let figment = rocket::Config::figment().merge(("session.secret", secret));
+    match Client::tracked(sealed_session::app::rocket().configure(figment)) {
+        Ok(client) => client,
+        Err(err) => panic!("the demo app does not launch: {err}"),
+    }
+}
+
 fn body(response: LocalResponse<'_>) -> String {
     response.into_string().unwrap_or_default()
 }
@@ -274,4 +284,60 @@ fn the_flash_carries_names_with_cookie_delimiters_and_unicode() {
     let client = client();
     let profile = login(&client, "Ada%3B%20L%C3%B6velace%2C%20%22x%22=1");
     assert!(profile.contains("Signed in as Ada; Lövelace, &quot;x&quot;=1."), "{profile}");
+}
+
+/// Asserts that every `Set-Cookie` of `response` is the session cookie's,
+/// and that none carries `clear` (text that must only travel sealed).
+fn only_the_session_cookie(response: &LocalResponse<'_>, what: &str, clear: &str) {
+    for cookie in set_cookies(response) {
+        assert!(cookie.starts_with("sid="), "{what}: a cookie other than the session's: {cookie}");
+        assert!(!cookie.contains(clear), "{what}: {clear:?} in clear in {cookie}");
+    }
+}
+
+#[test]
+fn flash_messages_travel_in_the_sealed_session_and_show_once() {
+    let secret = sealed_session::session::Secret::generate().to_base64();
+    let client = client_with_secret(&secret);
+    let page = client.get("/login").dispatch();
+    only_the_session_cookie(&page, "login form", "Lovelace");
+    let token = csrf_token(&body(page));
+
+    let signed_in = post_form(&client, "/login", &format!("csrf_token={token}&name=Ada+Lovelace"));
+    assert_eq!(signed_in.status(), Status::SeeOther);
+    only_the_session_cookie(&signed_in, "login", "Lovelace");
+    let sealed = set_cookies(&signed_in)
+        .iter()
+        .find_map(|c| c.strip_prefix("sid=").map(|v| v.split(';').next().unwrap_or("").to_owned()))
+        .expect("the login seals the session");
+
+    let profile = client.get("/profile").dispatch();
+    only_the_session_cookie(&profile, "profile", "Lovelace");
+    assert_eq!(body(profile).matches("Signed in as Ada Lovelace.").count(), 1, "shown once");
+    let again = client.get("/profile").dispatch();
+    assert!(set_cookies(&again).is_empty(), "no flash left: nothing to re-seal");
+    let again = body(again);
+    assert!(!again.contains("Signed in as"), "the flash is gone: {again}");
+    assert!(again.contains("Hello, <strong>Ada Lovelace</strong>"), "still signed in");
+    let names: Vec<String> = client.cookies().iter().map(|c| c.name().to_owned()).collect();
+    assert_eq!(names, ["sid"], "the browser holds the session cookie only");
+
+    // The message was inside the sealed cookie of the login response:
+    // another browser given that cookie (and nothing else) sees it.
+    let replay = client_with_secret(&secret);
+    let page = replay.get("/profile").cookie(rocket::http::Cookie::new("sid", sealed)).dispatch();
+    assert!(body(page).contains("Signed in as Ada Lovelace."), "the flash is in the session");
+}
+
+#[test]
+fn the_sign_in_warning_travels_in_the_session_and_shows_once() {
+    let client = client();
+    let redirect = client.get("/profile").dispatch();
+    assert_eq!(redirect.status(), Status::SeeOther);
+    only_the_session_cookie(&redirect, "redirect to login", "Please sign in");
+    let first = body(client.get("/login").dispatch());
+    assert_eq!(first.matches("Please sign in to see your profile.").count(), 1, "{first}");
+    let second = body(client.get("/login").dispatch());
+    assert!(!second.contains("Please sign in"), "shown once: {second}");
+    assert!(client.cookies().iter().all(|c| c.name() == "sid"));
 }
