@@ -110,7 +110,7 @@ fn login(
     session.regenerate();
     session.update(|data| data.user = Some(name.clone()));
     CsrfToken::rotate(&session);
-    flash_next_page(&session, Flash::success(format!("Signed in as {name}.")));
+    flash_next_page(&session, Flash::SignedIn);
     LoginOutcome::SignedIn(Redirect::to(uri!(profile)))
 }
 
@@ -124,7 +124,7 @@ fn profile(user: User, session: Session<'_, DemoSession>) -> Template {
 /// `/profile` without a user: to the login form, which says why.
 #[get("/profile", rank = 2)]
 fn profile_needs_login(session: Session<'_, DemoSession>) -> Redirect {
-    flash_next_page(&session, Flash::warning("Please sign in to see your profile."));
+    flash_next_page(&session, Flash::SignInFirst);
     Redirect::to(uri!(login_form))
 }
 

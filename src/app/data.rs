@@ -26,35 +26,16 @@ pub struct DemoSession {
 /// A one-time message: set before a redirect, shown and dropped by the next
 /// page. It travels inside the sealed session, never in a cookie of its own
 /// (Rocket's `_flash` cookie is neither sealed, nor `HttpOnly`, nor `Secure`,
-/// and would carry the display name in clear).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Flash {
-    /// How the page styles it (`flash-success`, `flash-warning`).
-    pub kind: FlashKind,
-    /// The text.
-    pub message: String,
-}
-
-/// The kinds of [`Flash`], as the template's CSS class suffix.
+/// and would carry the display name in clear). The session stores which
+/// message, not its text, so a pending flash costs the cookie a few bytes;
+/// the page writes the text (with the name from [`DemoSession::user`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FlashKind {
-    /// Something done: "Signed in as ...".
-    Success,
-    /// Something to do first: "Please sign in ...".
-    Warning,
-}
-
-impl Flash {
-    /// A success message.
-    pub fn success(message: impl Into<String>) -> Flash {
-        Flash { kind: FlashKind::Success, message: message.into() }
-    }
-
-    /// A warning.
-    pub fn warning(message: impl Into<String>) -> Flash {
-        Flash { kind: FlashKind::Warning, message: message.into() }
-    }
+#[serde(rename_all = "snake_case")]
+pub enum Flash {
+    /// After login: "Signed in as <name>."
+    SignedIn,
+    /// On the way from `/profile` to the login form: "Please sign in ...".
+    SignInFirst,
 }
 
 impl CsrfStore for DemoSession {
@@ -97,9 +78,9 @@ mod tests {
     fn a_flash_is_stored_compactly_and_only_when_there_is_one() {
         let mut data = DemoSession { views: 1, ..DemoSession::default() };
         assert_eq!(serde_json::to_string(&data).ok().as_deref(), Some(r#"{"views":1}"#));
-        data.flash = Some(super::Flash::warning("Please sign in."));
+        data.flash = Some(super::Flash::SignInFirst);
         let json = serde_json::to_string(&data).unwrap_or_default();
-        assert_eq!(json, r#"{"views":1,"flash":{"kind":"warning","message":"Please sign in."}}"#);
+        assert_eq!(json, r#"{"views":1,"flash":"sign_in_first"}"#);
         assert_eq!(serde_json::from_str::<DemoSession>(&json).ok(), Some(data));
     }
 }

@@ -7,6 +7,30 @@ use serde::Serialize;
 use super::data::{rfc3339, DemoSession, Flash};
 use crate::session::{CsrfToken, Session};
 
+/// A flash message as the page shows it.
+#[derive(Debug, Serialize)]
+pub struct FlashView {
+    /// The CSS class suffix: `success`, `warning`.
+    pub kind: &'static str,
+    /// The text.
+    pub message: String,
+}
+
+impl FlashView {
+    /// The text of `flash` for a session whose user is `user`.
+    fn new(flash: Flash, user: Option<&str>) -> FlashView {
+        match (flash, user) {
+            (Flash::SignedIn, Some(name)) => {
+                FlashView { kind: "success", message: format!("Signed in as {name}.") }
+            }
+            (Flash::SignedIn, None) => FlashView { kind: "success", message: "Signed in.".into() },
+            (Flash::SignInFirst, _) => {
+                FlashView { kind: "warning", message: "Please sign in to see your profile.".into() }
+            }
+        }
+    }
+}
+
 /// The "your session" panel. Never the secret, never the sealed bytes.
 #[derive(Debug, Serialize)]
 pub struct Panel {
@@ -32,7 +56,7 @@ pub struct Chrome {
     /// The signed-in user, for the navigation.
     pub user: Option<String>,
     /// The one-time message this page shows (taken out of the session).
-    pub flash: Option<Flash>,
+    pub flash: Option<FlashView>,
     /// The session panel; `None` once the session is gone.
     pub panel: Option<Panel>,
 }
@@ -45,10 +69,11 @@ impl Chrome {
     pub fn live(session: &Session<'_, DemoSession>) -> Chrome {
         let flash = take_flash(session);
         let csrf_token = Some(CsrfToken::get(session));
+        let user = session.read(|data| data.user.clone());
         Chrome {
             csrf_token,
-            user: session.read(|data| data.user.clone()),
-            flash,
+            flash: flash.map(|flash| FlashView::new(flash, user.as_deref())),
+            user,
             panel: Some(panel(session)),
         }
     }
