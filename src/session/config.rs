@@ -227,9 +227,9 @@ impl SessionConfig {
         }
         if log_level == LogLevel::Debug {
             warnings.push(
-                "Rocket's log level `debug` logs every request and response header, so it \
-                 prints session cookies (replayable credentials) into the log; use `normal` \
-                 or lower outside development"
+                "Rocket's log level `debug` logs every request and response header and every \
+                 form field, so it prints session cookies (replayable credentials) and CSRF \
+                 tokens into the log; use `normal` or lower outside development"
                     .to_owned(),
             );
         }
