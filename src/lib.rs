@@ -1,14 +1,12 @@
-//! # sealed-session
+//! # sealed-session demo
 //!
-//! Stateless, sealed cookie sessions for Rocket 0.5, and a demo app.
-//!
-//! - [`session`]: the reusable library (request guard, fairing, sealing).
-//! - [`app`]: the demo application that mirrors the express-session seed.
+//! The express-session seed, in Rocket, on top of the
+//! [`rocket_sealed_session`] library: [`app::rocket`] builds the whole app,
+//! so that the binary and the tests run the very same thing.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod app;
-pub mod session;
 
 /// The README's Rust examples, compiled as doctests.
 #[cfg(doctest)]

@@ -9,7 +9,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use common::*;
-use sealed_session::session::{KeyRing, Sealer, Secret};
+use rocket_sealed_session::sealing::{KeyRing, Sealer};
+use rocket_sealed_session::Secret;
 
 const NAME: &str = "__Host-sid";
 

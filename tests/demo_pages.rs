@@ -6,7 +6,7 @@ use rocket::http::{ContentType, Header, Status};
 use rocket::local::blocking::{Client, LocalResponse};
 
 fn client() -> Client {
-    match Client::tracked(sealed_session::app::rocket()) {
+    match Client::tracked(sealed_session_demo::app::rocket()) {
         Ok(client) => client,
         Err(err) => panic!("the demo app does not launch: {err}"),
     }
@@ -16,7 +16,7 @@ fn client() -> Client {
 /// browsers, or two replicas) open each other's cookies.
 fn client_with_secret(secret: &str) -> Client {
     let figment = rocket::Config::figment().merge(("session.secret", secret));
-    match Client::tracked(sealed_session::app::rocket().configure(figment)) {
+    match Client::tracked(sealed_session_demo::app::rocket().configure(figment)) {
         Ok(client) => client,
         Err(err) => panic!("the demo app does not launch: {err}"),
     }
@@ -297,7 +297,7 @@ fn only_the_session_cookie(response: &LocalResponse<'_>, what: &str, clear: &str
 
 #[test]
 fn flash_messages_travel_in_the_sealed_session_and_show_once() {
-    let secret = sealed_session::session::Secret::generate().to_base64();
+    let secret = rocket_sealed_session::Secret::generate().to_base64();
     let client = client_with_secret(&secret);
     let page = client.get("/login").dispatch();
     only_the_session_cookie(&page, "login form", "Lovelace");

@@ -9,7 +9,8 @@ use common::*;
 use rocket::http::{Cookie, Status};
 use rocket::local::blocking::Client;
 use rocket::{get, routes};
-use sealed_session::session::{ManualClock, Session, Sessions};
+use rocket_sealed_session::testing::ManualClock;
+use rocket_sealed_session::{Session, Sessions};
 
 #[derive(Default, Clone, serde::Serialize, serde::Deserialize)]
 struct Counter {
@@ -117,7 +118,7 @@ fn debug_cookie_has_the_seed_attributes() {
 
 #[test]
 fn release_profile_uses_a_host_prefixed_secure_cookie() {
-    let rocket = sealed_session::app::rocket().configure(figment("release", &secret()));
+    let rocket = sealed_session_demo::app::rocket().configure(figment("release", &secret()));
     let client = Client::tracked(rocket).expect("release launches with a secret");
     let response = client.get("/").dispatch();
     let set_cookie = set_cookie_for(&response, "__Host-sid").expect("a __Host- cookie");

@@ -28,7 +28,8 @@ use common::*;
 use rocket::http::Cookie;
 use rocket::local::blocking::Client;
 use rocket::{get, routes};
-use sealed_session::session::{ManualClock, Session, Sessions};
+use rocket_sealed_session::testing::ManualClock;
+use rocket_sealed_session::{Session, Sessions};
 
 static LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
 

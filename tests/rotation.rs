@@ -11,7 +11,7 @@ use rocket::local::blocking::Client;
 
 fn demo(secret: &str, old: &[&str]) -> Client {
     let figment = figment("debug", secret).merge(("session.old_secrets", old));
-    Client::untracked(sealed_session::app::rocket().configure(figment)).expect("launches")
+    Client::untracked(sealed_session_demo::app::rocket().configure(figment)).expect("launches")
 }
 
 fn visit(client: &Client, cookie: Option<&str>) -> (Option<u64>, Option<String>) {

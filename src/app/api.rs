@@ -4,7 +4,7 @@ use rocket::serde::json::{json, Value};
 use rocket::{get, routes, Route};
 
 use super::data::DemoSession;
-use crate::session::Session;
+use rocket_sealed_session::Session;
 
 /// Routes of this module.
 pub fn routes() -> Vec<Route> {

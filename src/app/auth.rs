@@ -11,7 +11,7 @@ use rocket_dyn_templates::{context, Template};
 
 use super::data::{DemoSession, Flash};
 use super::page::{flash_next_page, Chrome};
-use crate::session::{CsrfForm, CsrfToken, Session};
+use rocket_sealed_session::{CsrfForm, CsrfToken, Session};
 
 /// The longest display name accepted, in characters.
 pub const MAX_NAME_CHARS: usize = 40;

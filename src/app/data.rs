@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::session::{CsrfSlot, CsrfStore};
+use rocket_sealed_session::{CsrfSlot, CsrfStore};
 
 /// The demo's session payload.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,7 +4,7 @@ use rocket::http::Status;
 use rocket::{catch, catchers, Catcher, Request};
 use rocket_dyn_templates::{context, Template};
 
-use crate::session::CsrfError;
+use rocket_sealed_session::CsrfError;
 
 /// Catchers of this module.
 pub fn catchers() -> Vec<Catcher> {

@@ -19,20 +19,20 @@ mod auth;
 mod data;
 mod errors;
 mod page;
+pub mod settings;
 mod visits;
 
 use rocket::{Build, Rocket};
 use rocket_dyn_templates::Template;
 
-use crate::session::Sessions;
-
 pub use auth::User;
 pub use data::DemoSession;
 
-/// The demo app, configured from Rocket.toml and the environment.
+/// The demo app, configured from Rocket.toml and the environment
+/// ([`settings::figment`]).
 pub fn rocket() -> Rocket<Build> {
-    rocket::build()
-        .attach(Sessions::fairing())
+    rocket::custom(settings::figment())
+        .attach(settings::sessions())
         .attach(Template::fairing())
         .mount("/", visits::routes())
         .mount("/", auth::routes())

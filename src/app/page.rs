@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::data::{rfc3339, DemoSession, Flash};
-use crate::session::{CsrfToken, Session};
+use rocket_sealed_session::{CsrfToken, Session};
 
 /// A flash message as the page shows it.
 #[derive(Debug, Serialize)]

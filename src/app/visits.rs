@@ -7,7 +7,7 @@ use rocket_dyn_templates::{context, Template};
 
 use super::data::{rfc3339, DemoSession};
 use super::page::Chrome;
-use crate::session::{CsrfForm, Session};
+use rocket_sealed_session::{CsrfForm, Session};
 
 /// What the logout page says.
 pub const LOGGED_OUT: &str = "Logged out successfully!";

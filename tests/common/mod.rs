@@ -2,8 +2,6 @@
 //! parsing, and real server processes with a tiny HTTP client.
 #![allow(dead_code)]
 
-pub mod counter;
-
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
@@ -12,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use rocket::figment::Figment;
 use rocket::local::blocking::{Client, LocalResponse};
-use sealed_session::session::Secret;
+use rocket_sealed_session::Secret;
 
 /// A fresh random secret as base64.
 pub fn secret() -> String {
@@ -29,7 +27,7 @@ pub fn figment(profile: &str, secret: &str) -> Figment {
 
 /// A tracked client of the demo app in the debug profile with a known secret.
 pub fn demo_client(secret: &str) -> Client {
-    let rocket = sealed_session::app::rocket().configure(figment("debug", secret));
+    let rocket = sealed_session_demo::app::rocket().configure(figment("debug", secret));
     Client::tracked(rocket).expect("the demo app launches")
 }
 

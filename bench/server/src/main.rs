@@ -1,0 +1,70 @@
+//! The load benchmark's server (`bench/load.sh` runs it; see
+//! `docs/PERFORMANCE.md`): four `GET` routes that isolate what a session
+//! costs next to Rocket itself.
+//!
+//! - `/plain`: no session at all (the floor);
+//! - `/counter`: opens the session, increments a counter and re-seals it on
+//!   every request (the worst case of the library);
+//! - `/peek`: opens the session and reads the counter, no re-seal;
+//! - `/private`: the same counter in one of Rocket's own private cookies
+//!   (cookie-rs, AES-256-GCM), the stock alternative.
+//!
+//! Configuration comes from the environment as for any Rocket app:
+//! `ROCKET_PORT`, `SESSION_SECRET` (required in the release profile) and
+//! `ROCKET_SECRET_KEY` (required for `/private` in the release profile).
+//! Rocket's `secrets` feature is on in this package only: it is not a
+//! default workspace member, so the feature never reaches the demo binary.
+//! Make each secret with `openssl rand -base64 32`.
+//!
+//! ```text
+//! cargo build --release -p sealed-session-bench-server
+//! SESSION_SECRET=$(openssl rand -base64 32) ROCKET_SECRET_KEY=$(openssl rand -base64 32) \
+//!   ROCKET_PORT=8001 target/release/bench_app
+//! ```
+
+use std::process::ExitCode;
+
+use rocket::http::{Cookie, CookieJar, SameSite};
+use rocket::time::Duration;
+use rocket::{get, routes, Build, Rocket};
+use rocket_sealed_session::Sessions;
+
+#[path = "../../../rocket_sealed_session/benches/common/routes.rs"]
+mod bench_routes;
+
+/// Name of the private cookie of `/private`.
+const PRIVATE_COOKIE: &str = "pc";
+
+/// The same counter in a Rocket private cookie, re-sealed on every request.
+#[get("/private")]
+fn private(jar: &CookieJar<'_>) -> String {
+    let views =
+        jar.get_private(PRIVATE_COOKIE).and_then(|c| c.value().parse::<u64>().ok()).unwrap_or(0)
+            + 1;
+    let cookie = Cookie::build((PRIVATE_COOKIE, views.to_string()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .max_age(Duration::hours(24));
+    jar.add_private(cookie);
+    format!("{views}")
+}
+
+/// The benchmark app, configured from Rocket.toml and the environment.
+pub fn rocket() -> Rocket<Build> {
+    rocket::build()
+        .attach(Sessions::fairing())
+        .mount("/", bench_routes::routes())
+        .mount("/", routes![private])
+}
+
+#[rocket::main]
+async fn main() -> ExitCode {
+    match rocket().launch().await {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: the benchmark server did not start: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

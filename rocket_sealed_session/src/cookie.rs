@@ -1,0 +1,192 @@
+//! The `Set-Cookie` header values: a live session cookie and its removal,
+//! with the configured attributes computed once at ignite.
+
+use std::fmt::Write;
+
+use super::config::SessionConfig;
+use super::error::Error;
+
+/// Browsers keep a cookie only when its `Set-Cookie` fits in 4096 bytes.
+pub const COOKIE_BUDGET: usize = 4096;
+
+/// Passes a `Set-Cookie` of `needed` bytes, or says it is over the budget.
+pub(crate) fn within_budget(needed: usize) -> Result<usize, Error> {
+    match needed > COOKIE_BUDGET {
+        true => Err(Error::TooLarge { needed, budget: COOKIE_BUDGET }),
+        false => Ok(needed),
+    }
+}
+
+/// Writes `Set-Cookie` values for the configured cookie.
+#[derive(Debug, Clone)]
+pub struct CookieWriter {
+    name: String,
+    /// The `Path` attribute: the cookie's scope.
+    path: String,
+    /// `; Path=/; Domain=..; Secure; HttpOnly; SameSite=Lax`
+    attributes: String,
+    /// The whole removal header value.
+    removal: String,
+}
+
+const MAX_AGE: &str = "; Max-Age=";
+
+impl CookieWriter {
+    /// The writer for a checked configuration.
+    pub fn new(config: &SessionConfig) -> CookieWriter {
+        let mut attributes = format!("; Path={}", config.path);
+        if let Some(domain) = &config.domain {
+            let _ = write!(attributes, "; Domain={domain}");
+        }
+        if config.secure {
+            attributes.push_str("; Secure");
+        }
+        if config.http_only {
+            attributes.push_str("; HttpOnly");
+        }
+        let _ = write!(attributes, "; SameSite={}", super::config::same_site_str(config.same_site));
+        let removal = format!("{}={MAX_AGE}0{attributes}", config.cookie_name);
+        CookieWriter {
+            name: config.cookie_name.clone(),
+            path: config.path.clone(),
+            attributes,
+            removal,
+        }
+    }
+
+    /// The cookie name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether a request for `request_path` is in the cookie's scope: the
+    /// browser sends the cookie there (RFC 6265 path-match). Outside it no
+    /// session is opened or saved, as express-session ignores requests
+    /// outside `cookie.path`: a `Set-Cookie` sent there would replace the
+    /// user's real session with a new one.
+    pub fn covers(&self, request_path: &str) -> bool {
+        path_matches(request_path, &self.path)
+    }
+
+    /// Bytes of the live header value for a value of `value_len` characters.
+    pub fn live_len(&self, value_len: usize, max_age: u64) -> usize {
+        self.name.len()
+            + 1
+            + value_len
+            + MAX_AGE.len()
+            + decimal_digits(max_age)
+            + self.attributes.len()
+    }
+
+    /// The live cookie: `name=value; Max-Age=N; <attributes>`.
+    #[cfg(test)]
+    pub fn live(&self, value: &str, max_age: u64) -> String {
+        let mut out = self.begin_live(value.len());
+        out.push_str(value);
+        self.end_live(&mut out, max_age);
+        out
+    }
+
+    /// The start of a live cookie, `name=`, with room for a value of
+    /// about `value_len` characters and the attributes; the caller appends
+    /// the value, then calls [`CookieWriter::end_live`].
+    pub fn begin_live(&self, value_len: usize) -> String {
+        let mut out = String::with_capacity(self.live_len(value_len, u64::MAX));
+        out.push_str(&self.name);
+        out.push('=');
+        out
+    }
+
+    /// Finishes a live cookie begun with [`CookieWriter::begin_live`].
+    pub fn end_live(&self, out: &mut String, max_age: u64) {
+        out.push_str(MAX_AGE);
+        let _ = write!(out, "{max_age}");
+        out.push_str(&self.attributes);
+    }
+
+    /// The removal cookie: same name, path, domain, Secure and SameSite as
+    /// the live one, empty value and `Max-Age=0`.
+    pub fn removal(&self) -> &str {
+        &self.removal
+    }
+}
+
+/// RFC 6265 section 5.1.4: `cookie_path` matches `request_path` when they
+/// are equal, or when it is a prefix that ends in `/` or is followed by `/`.
+fn path_matches(request_path: &str, cookie_path: &str) -> bool {
+    match request_path.strip_prefix(cookie_path) {
+        Some(rest) => rest.is_empty() || cookie_path.ends_with('/') || rest.starts_with('/'),
+        None => false,
+    }
+}
+
+fn decimal_digits(mut n: u64) -> usize {
+    let mut digits = 1;
+    while n >= 10 {
+        n /= 10;
+        digits += 1;
+    }
+    digits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rocket::http::SameSite;
+
+    fn config() -> SessionConfig {
+        SessionConfig {
+            secret: None,
+            old_secrets: vec![],
+            cookie_name: "__Host-sid".into(),
+            max_age: 86_400,
+            idle_timeout: 0,
+            same_site: SameSite::Lax,
+            secure: true,
+            http_only: true,
+            path: "/".into(),
+            domain: None,
+            clock_skew: 5,
+        }
+    }
+
+    #[test]
+    fn live_cookie_has_every_attribute_and_its_exact_length() {
+        let writer = CookieWriter::new(&config());
+        let live = writer.live("abc", 86_400);
+        assert_eq!(live, "__Host-sid=abc; Max-Age=86400; Path=/; Secure; HttpOnly; SameSite=Lax");
+        assert_eq!(writer.live_len(3, 86_400), live.len());
+        assert_eq!(writer.live_len(3, 9), writer.live("abc", 9).len());
+    }
+
+    #[test]
+    fn path_scope_follows_rfc_6265_path_match() {
+        for (request, cookie, matches) in [
+            ("/", "/", true),
+            ("/anything/deep", "/", true),
+            ("/foo/bar", "/foo/bar", true),
+            ("/foo/bar/", "/foo/bar", true),
+            ("/foo/bar/baz", "/foo/bar", true),
+            ("/foo/bar/baz", "/foo/bar/", true),
+            ("/", "/foo/bar", false),
+            ("/foo", "/foo/bar", false),
+            ("/foo/barbaz", "/foo/bar", false),
+            ("/FOO/bar", "/foo/bar", false),
+        ] {
+            assert_eq!(path_matches(request, cookie), matches, "{request} under {cookie}");
+        }
+    }
+
+    #[test]
+    fn removal_matches_the_live_attributes() {
+        let mut config = config();
+        config.cookie_name = "sid".into();
+        config.domain = Some("example.com".into());
+        config.secure = false;
+        config.same_site = SameSite::Strict;
+        assert_eq!(
+            CookieWriter::new(&config).removal(),
+            "sid=; Max-Age=0; Path=/; Domain=example.com; HttpOnly; SameSite=Strict"
+        );
+    }
+}

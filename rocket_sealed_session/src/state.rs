@@ -1,0 +1,226 @@
+//! [`SessionState`]: what the fairing builds at ignite and manages, and the
+//! open path that turns a request's cookie into a [`SlotState`].
+
+use std::sync::Arc;
+
+use rocket::Request;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::clock::Clock;
+use super::config::SessionConfig;
+use super::cookie::CookieWriter;
+use super::envelope::{EnvelopeOwned, Lifetimes, Meta};
+use super::error::Error;
+use super::seal::Sealer;
+use super::slot::{ErasedPayload, Origin, SlotState};
+
+/// The application's revocation check, type-erased: sees the request, the
+/// opened envelope's meta and payload, and says whether the session stands.
+pub(crate) type Validator =
+    Arc<dyn Fn(&Request<'_>, &Meta, &dyn ErasedPayload) -> bool + Send + Sync>;
+
+/// At most this many candidates that carry one of our key ids are
+/// decrypted in one request, so a header stuffed with copies cannot
+/// multiply the AEAD work without bound. The smallest candidate
+/// (`sid=` + 60 characters + `; `) is 66 bytes, so 256 of them need a
+/// `Cookie` header of about 17 KB, twice what nginx accepts by default:
+/// within the sizes servers accept, junk cannot push the genuine cookie out.
+/// Candidates with an unknown key id cost no AEAD work and are not counted.
+pub(crate) const MAX_AEAD_ATTEMPTS: usize = 256;
+
+/// Every value of the cookie named exactly `name` in the request's
+/// `Cookie` headers, in order. Browsers send several when cookies of one
+/// name exist for different paths or domains (or one was tossed by a
+/// sibling domain). Only ASCII space and tab around a pair are trimmed, as
+/// RFC 6265 does; the name must then equal `name` byte for byte (no
+/// percent-decoding, no Unicode trimming, no case folding), and the value
+/// is taken as sent (one pair of surrounding double quotes removed).
+pub(crate) fn header_cookie_values<'r>(
+    req: &'r Request<'_>,
+    name: &'r str,
+) -> impl Iterator<Item = &'r str> + 'r {
+    req.headers()
+        .get("Cookie")
+        .flat_map(|header| header.split(';'))
+        .filter_map(move |pair| exact_name_value(pair, name))
+}
+
+/// The value of one `name=value` pair of a `Cookie` header if its name is
+/// exactly `name`.
+pub(crate) fn exact_name_value<'a>(pair: &'a str, name: &str) -> Option<&'a str> {
+    let pair = pair.trim_matches([' ', '\t']);
+    let (key, value) = pair.split_once('=')?;
+    if key != name {
+        return None;
+    }
+    let value = value.trim_matches([' ', '\t']);
+    Some(value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value))
+}
+
+/// The ready-to-use session machinery, managed by Rocket after ignite.
+pub(crate) struct SessionState {
+    pub(crate) sealer: Sealer,
+    pub(crate) cookie: CookieWriter,
+    pub(crate) lifetimes: Lifetimes,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) validator: Option<Validator>,
+}
+
+impl SessionState {
+    /// Builds the state from a checked configuration and a key ring's sealer.
+    pub(crate) fn new(
+        config: &SessionConfig,
+        sealer: Sealer,
+        clock: Arc<dyn Clock>,
+        validator: Option<Validator>,
+    ) -> Self {
+        SessionState {
+            sealer,
+            cookie: CookieWriter::new(config),
+            lifetimes: Lifetimes {
+                max_age: config.max_age,
+                idle_timeout: config.idle_timeout,
+                clock_skew: config.clock_skew,
+            },
+            clock,
+            validator,
+        }
+    }
+
+    /// Bytes of the whole live `Set-Cookie` for a plaintext envelope of
+    /// `plaintext_len` bytes.
+    pub(crate) fn set_cookie_len(&self, plaintext_len: usize, max_age: u64) -> usize {
+        self.cookie.live_len(Sealer::sealed_len(plaintext_len), max_age)
+    }
+
+    /// Opens the request's session cookie (if any) as a session of `T`.
+    /// Anything that does not open is a fresh session; the reason is logged
+    /// at debug level, without any cookie content.
+    ///
+    /// The rule for several cookies of the exact name: every candidate is
+    /// tried (up to [`MAX_AEAD_ATTEMPTS`] decryptions); if all that open
+    /// belong to one session (same id), the first of them is used; if they
+    /// open to different sessions, neither is used ([`Error::Ambiguous`]):
+    /// one of them may have been planted by a sibling domain.
+    pub(crate) fn open<T>(&self, req: &Request<'_>) -> SlotState
+    where
+        T: Serialize + DeserializeOwned + Default + Send + Sync + 'static,
+    {
+        let now = self.clock.now();
+        let name = self.cookie.name();
+        let outcome = match req.headers().contains("Cookie") {
+            true => self.open_candidates::<T>(header_cookie_values(req, name), now, req),
+            // Only Rocket's local client puts cookies in the jar without a
+            // `Cookie` header; a real request's jar is parsed from the header
+            // (percent-decoding names), so it is never read when one exists.
+            false => req
+                .cookies()
+                .get(name)
+                .filter(|c| c.name() == name)
+                .map(|cookie| self.open_value::<T>(cookie.value(), now, req)),
+        };
+        match outcome {
+            Some(Ok((meta, data, origin))) => SlotState {
+                meta,
+                payload: Box::new(data),
+                origin,
+                had_cookie: true,
+                dirty: false,
+                destroyed: false,
+            },
+            Some(Err(reason)) => {
+                match reason {
+                    Error::Ambiguous => log::warn!("{reason}; starting a fresh session"),
+                    _ => log::debug!(
+                        "session cookie not accepted ({reason}); starting a fresh session"
+                    ),
+                }
+                self.fresh::<T>(now, true)
+            }
+            None => self.fresh::<T>(now, false),
+        }
+    }
+
+    /// Applies the several-cookies rule of [`SessionState::open`] to the
+    /// candidate values; `None` when there were none.
+    fn open_candidates<'v, T>(
+        &self,
+        values: impl Iterator<Item = &'v str>,
+        now: u64,
+        req: &Request<'_>,
+    ) -> Option<Result<(Meta, T, Origin), Error>>
+    where
+        T: Serialize + DeserializeOwned + Default + Send + Sync + 'static,
+    {
+        let mut chosen: Option<(Meta, T, Origin)> = None;
+        let mut last_failure = None;
+        let mut tried: Vec<&str> = Vec::new();
+        for value in values {
+            if let Err(err) = self.sealer.precheck(value) {
+                last_failure = Some(err);
+                continue;
+            }
+            if tried.contains(&value) {
+                continue; // an identical copy costs nothing more
+            }
+            tried.push(value);
+            if tried.len() > MAX_AEAD_ATTEMPTS {
+                log::debug!(
+                    "more than {MAX_AEAD_ATTEMPTS} session cookie candidates; rest ignored"
+                );
+                break;
+            }
+            match self.open_value::<T>(value, now, req) {
+                Ok(opened) => match &chosen {
+                    None => chosen = Some(opened),
+                    Some((first, ..)) if first.id == opened.0.id => {}
+                    Some(_) => return Some(Err(Error::Ambiguous)),
+                },
+                Err(err) => last_failure = Some(err),
+            }
+        }
+        match (chosen, last_failure) {
+            (Some(opened), _) => Some(Ok(opened)),
+            (None, Some(err)) => Some(Err(err)),
+            (None, None) => None,
+        }
+    }
+
+    /// A new, empty session.
+    pub(crate) fn fresh<T>(&self, now: u64, had_cookie: bool) -> SlotState
+    where
+        T: Serialize + DeserializeOwned + Default + Send + Sync + 'static,
+    {
+        SlotState {
+            meta: Meta::fresh(now, &self.lifetimes),
+            payload: Box::new(T::default()),
+            origin: Origin::Fresh,
+            had_cookie,
+            dirty: false,
+            destroyed: false,
+        }
+    }
+
+    fn open_value<T>(
+        &self,
+        value: &str,
+        now: u64,
+        req: &Request<'_>,
+    ) -> Result<(Meta, T, Origin), Error>
+    where
+        T: Serialize + DeserializeOwned + Default + Send + Sync + 'static,
+    {
+        let opened = self.sealer.open(value)?;
+        let envelope: EnvelopeOwned<T> =
+            serde_json::from_slice(opened.plaintext()).map_err(|err| Error::json(&err))?;
+        let (meta, data) = envelope.split();
+        meta.check_alive(now, &self.lifetimes)?;
+        if let Some(validator) = &self.validator {
+            if !validator(req, &meta, &data) {
+                return Err(Error::Rejected);
+            }
+        }
+        Ok((meta, data, Origin::Opened { key_age: opened.key_age(), key_id: opened.key_id() }))
+    }
+}
