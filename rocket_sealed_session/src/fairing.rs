@@ -148,7 +148,7 @@ pub(crate) enum Action {
     Remove,
 }
 
-/// The lifecycle rules of DESIGN.md, given a response that is not a 5xx.
+/// The seal decision table of `docs/DESIGN.md`, given a response that is not a 5xx.
 pub(crate) fn decide(state: &SlotState, now: u64, lifetimes: &Lifetimes) -> Action {
     if state.dirty {
         return Action::Save;
