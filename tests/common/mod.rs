@@ -1,16 +1,34 @@
-//! Helpers shared by the integration tests: configured clients, cookie
-//! parsing, and real server processes with a tiny HTTP client.
-#![allow(dead_code)]
+//! The one harness of the demo's integration tests.
+//!
+//! - here: configured local clients and `Set-Cookie` parsing for Rocket's
+//!   local client, and [`say`];
+//! - [`process`]: free ports, child processes killed on drop, the demo
+//!   binary as a server or as a launch that must be refused, scratch
+//!   directories, running one test in a process of its own;
+//! - [`http`]: a tiny HTTP/1.1 client for loopback;
+//! - [`real_components`]: finding chromium, chromedriver, nginx and openssl,
+//!   with the skip rule (SKIPPED and pass under plain `cargo test`, a
+//!   failure under `CI=true`);
+//! - [`nginx`]: a foreground nginx in a scratch prefix.
+//!
+//! `browser.rs` beside this file (the chromedriver session) is included by
+//! the `browser` test binary only, so that the other binaries do not
+//! compile the WebDriver client.
+#![allow(dead_code, unused_imports)]
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+pub mod http;
+pub mod nginx;
+pub mod process;
+pub mod real_components;
+
+use std::io::Write;
 
 use rocket::figment::Figment;
 use rocket::local::blocking::{Client, LocalResponse};
 use rocket_sealed_session::Secret;
+
+pub use http::{http_get, HttpResponse};
+pub use process::{free_port, Demo, Server};
 
 /// A fresh random secret as base64.
 pub fn secret() -> String {
@@ -41,10 +59,15 @@ pub fn set_cookie_for(response: &LocalResponse<'_>, name: &str) -> Option<String
     set_cookies(response).into_iter().find(|c| c.starts_with(&format!("{name}=")))
 }
 
+/// The `name=value` pair at the start of a `Set-Cookie`: what a client
+/// sends back in its `Cookie` header.
+pub fn cookie_pair(set_cookie: &str) -> &str {
+    set_cookie.split(';').next().unwrap_or_default()
+}
+
 /// The value of `name=value` at the start of a `Set-Cookie`.
 pub fn cookie_value(set_cookie: &str) -> &str {
-    let pair = set_cookie.split(';').next().unwrap_or_default();
-    pair.split_once('=').map(|(_, v)| v).unwrap_or_default()
+    cookie_pair(set_cookie).split_once('=').map(|(_, v)| v).unwrap_or_default()
 }
 
 /// The attributes of a `Set-Cookie`, lower-cased names, e.g. ("max-age", "60").
@@ -65,137 +88,19 @@ pub fn views_in(page: &str) -> Option<u64> {
     rest.split(' ').next()?.parse().ok()
 }
 
-/// A free loopback port (bound and released; a small race is accepted).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
+/// Says something on the terminal even when the test harness captures
+/// output (it captures `print!` and `eprint!`, not writes to the stderr
+/// handle): for SKIPPED notices and reports that must be seen on a pass.
+pub fn say(message: &str) {
+    let _ = writeln!(std::io::stderr(), "{message}");
 }
 
-/// A running copy of the demo binary, killed on drop.
-pub struct Server {
-    pub port: u16,
-    child: Child,
-}
-
-impl Server {
-    /// Starts the demo binary with these extra environment variables and
-    /// waits until it accepts connections.
-    pub fn start(env: &[(&str, &str)]) -> Server {
-        let port = free_port();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_sealed-session"));
-        command
-            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
-            .env_remove("SESSION_SECRET")
-            .env_remove("SESSION_OLD_SECRETS")
-            .env("ROCKET_PORT", port.to_string())
-            .env("ROCKET_ADDRESS", "127.0.0.1")
-            .env("ROCKET_LOG_LEVEL", "critical")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        for (key, value) in env {
-            command.env(key, value);
-        }
-        let child = command.spawn().expect("the demo binary starts");
-        let server = Server { port, child };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "server on port {port} did not come up");
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        server
-    }
-
-    /// `GET path` with an optional `Cookie` header.
-    pub fn get(&self, path: &str, cookie: Option<&str>) -> HttpResponse {
-        http_get(self.port, path, cookie)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Runs the demo binary to completion (for refusals) with a time limit:
-/// (exit success, stderr).
-pub fn run_to_exit(env: &[(&str, &str)]) -> (bool, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_sealed-session"));
-    command
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
-        .env_remove("SESSION_SECRET")
-        .env_remove("SESSION_OLD_SECRETS")
-        .env("ROCKET_PORT", free_port().to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    let mut child = command.spawn().expect("the demo binary starts");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(status) = child.try_wait().expect("wait on the child") {
-            let mut stderr = String::new();
-            if let Some(mut pipe) = child.stderr.take() {
-                let _ = pipe.read_to_string(&mut stderr);
-            }
-            return (status.success(), stderr);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return (true, "still running after 20 s (launch was not refused)".into());
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
-}
-
-/// A parsed HTTP/1.1 response.
-#[derive(Debug)]
-pub struct HttpResponse {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: String,
-}
-
-impl HttpResponse {
-    /// The `Set-Cookie` for `name`, if any.
-    pub fn set_cookie_for(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
-            .map(|(_, v)| v.as_str())
-            .find(|v| v.starts_with(&format!("{name}=")))
-    }
-}
-
-/// A minimal HTTP/1.1 GET over loopback, `Connection: close`.
-pub fn http_get(port: u16, path: &str, cookie: Option<&str>) -> HttpResponse {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to the server");
-    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("set a read timeout");
-    let cookie = cookie.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{cookie}Connection: close\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes()).expect("send the request");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read the response");
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|line| line.split(' ').nth(1))
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0);
-    let headers = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .collect();
-    HttpResponse { status, headers, body: body.to_owned() }
+/// The `value` of the first `csrf_token` input of a page.
+pub fn csrf_token(page: &str) -> Option<String> {
+    let at = page.find("name=\"csrf_token\"")?;
+    let tag_start = page[..at].rfind('<')?;
+    let tag_end = at + page[at..].find('>')?;
+    let tag = &page[tag_start..tag_end];
+    let value = tag.split("value=\"").nth(1)?;
+    value.split('"').next().map(str::to_owned)
 }

@@ -2,15 +2,14 @@
 //! `SESSION_*` variables, and launches that must be refused with a message
 //! that says how to fix them.
 
-mod common;
-
 use base64::Engine;
-use common::*;
+
+use crate::common::*;
 
 fn refused(env: &[(&str, &str)]) -> String {
-    let (success, stderr) = run_to_exit(env);
-    assert!(!success, "launch should have been refused: {env:?}");
-    stderr
+    let exit = Demo::new(env).run_to_exit();
+    assert!(exit.refused(), "launch should have been refused: {env:?}: {exit:?}");
+    exit.stderr
 }
 
 #[test]
@@ -81,7 +80,7 @@ fn environment_variables_win_over_the_profile_and_unknown_ones_are_ignored() {
 fn debug_without_a_secret_starts_with_a_process_key() {
     let server = Server::start(&[]);
     let first = server.get("/", None);
-    let cookie = first.set_cookie_for("sid").expect("cookie").split(';').next().map(str::to_owned);
-    let second = server.get("/", cookie.as_deref());
+    let cookie = first.cookie_for("sid").expect("cookie");
+    let second = server.get("/", Some(&cookie));
     assert_eq!(views_in(&second.body), Some(2));
 }

@@ -2,13 +2,11 @@
 //! kind of bad cookie (tampered, truncated, foreign, expired, retired key,
 //! oversized, garbage) yields a fresh session with 200, never a 5xx.
 
-mod common;
-
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::common::*;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use common::*;
 use rocket_sealed_session::sealing::{KeyRing, Sealer};
 use rocket_sealed_session::Secret;
 
@@ -50,8 +48,7 @@ fn the_release_binary_turns_every_bad_cookie_into_a_fresh_session() {
 
     let first = server.get("/", None);
     assert_eq!(first.status, 200);
-    let genuine = first.set_cookie_for(NAME).expect("a session cookie");
-    let genuine = cookie_value(genuine).to_owned();
+    let genuine = first.cookie_value_for(NAME).expect("a session cookie");
     let cookie = |value: &str| format!("{NAME}={value}");
 
     let on_time = forge_with_key(&secret, now() - 10, now() + 3600, 41);
@@ -79,7 +76,7 @@ fn the_release_binary_turns_every_bad_cookie_into_a_fresh_session() {
         ("tampered tag", cookie(&flip_bit(&genuine, last))),
         ("truncated", cookie(&genuine[..genuine.len() - 5])),
         ("foreign name", cookie(&for_other_name)),
-        ("foreign secret", cookie(&forge_with_key(&common::secret(), now(), now() + 60, 7))),
+        ("foreign secret", cookie(&forge_with_key(&crate::common::secret(), now(), now() + 60, 7))),
         ("expired", cookie(&forge_with_key(&secret, now() - 7200, now() - 3600, 7))),
         ("issued in the future", cookie(&forge_with_key(&secret, now() + 600, now() + 3600, 7))),
         ("retired key", cookie(&by_retired)),

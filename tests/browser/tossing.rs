@@ -31,25 +31,19 @@
 //! `CI=true` a missing program is a failure. Each test prints (to stderr)
 //! which look-alikes Chromium stored and which `Cookie` header it sent.
 
-mod common;
-
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{free_port, secret, HttpResponse, Server};
-use fantoccini::{Client, ClientBuilder, Locator};
-use hyper_util::client::legacy::connect::HttpConnector;
-use rocket::tokio::sync::Mutex;
-use serde_json::{json, Value};
+use fantoccini::Locator;
+use serde_json::Value;
 
-/// One browser test at a time (two cores do not run several Chromiums well).
-static TURN: Mutex<()> = Mutex::const_new(());
+use crate::common::nginx::Nginx;
+use crate::common::process::Scratch;
+use crate::common::real_components::{require, CHROMEDRIVER, CHROMIUM, NGINX, OPENSSL};
+use crate::common::{csrf_token, free_port, say, secret, Server};
+use crate::session::{self, ensure, Browser, TestResult};
 
-const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
-const STARTUP: Duration = Duration::from_secs(30);
 /// The release profile's session cookie.
 const SID: &str = "__Host-sid";
 /// The attacker's display name; the victim's pages must never show it.
@@ -57,265 +51,34 @@ const ATTACKER: &str = "mallory";
 /// The victim's display name.
 const VICTIM: &str = "alice";
 
-type TestResult = Result<(), String>;
-
-/// Fails the test body with a message (the browser is still closed).
-macro_rules! ensure {
-    ($cond:expr, $($msg:tt)+) => {
-        if !$cond {
-            return Err(format!($($msg)+));
-        }
-    };
-}
-
-/// Says something on the terminal even when the harness captures output.
-fn say(message: &str) {
-    let _ = writeln!(std::io::stderr(), "{message}");
-}
-
-// ---------------------------------------------------------------------------
-// Programs and the skip rule
-// ---------------------------------------------------------------------------
-
-/// The programs these tests drive.
-struct Programs {
-    chromium: PathBuf,
-    chromedriver: PathBuf,
-    nginx: PathBuf,
-    openssl: PathBuf,
-}
-
-/// `$env_var`, else `name` on the `PATH`, else one of `extra`.
-fn find_program(env_var: &str, name: &str, extra: &[&str]) -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os(env_var) {
-        let path = PathBuf::from(path);
-        return path.is_file().then_some(path);
-    }
-    let on_path = std::env::var_os("PATH")
-        .and_then(|path| std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file()));
-    on_path.or_else(|| extra.iter().map(PathBuf::from).find(|p| p.is_file()))
-}
-
-/// The four programs, or `None` (after saying so) when the test should be
-/// skipped.
-///
-/// # Panics
-///
-/// When one is missing and `CI=true`.
-fn programs(test: &str) -> Option<Programs> {
-    let chromium = find_program("CHROMIUM", "chromium", &[]);
-    let chromedriver = find_program("CHROMEDRIVER", "chromedriver", &[]);
-    let nginx = find_program("NGINX", "nginx", &["/usr/sbin/nginx", "/usr/local/sbin/nginx"]);
-    let openssl = find_program("OPENSSL", "openssl", &[]);
-    let missing: Vec<&str> = [
-        ("chromium", chromium.is_none()),
-        ("chromedriver", chromedriver.is_none()),
-        ("nginx", nginx.is_none()),
-        ("openssl", openssl.is_none()),
-    ]
-    .iter()
-    .filter(|(_, missing)| *missing)
-    .map(|(name, _)| *name)
-    .collect();
-    match (chromium, chromedriver, nginx, openssl) {
-        (Some(chromium), Some(chromedriver), Some(nginx), Some(openssl)) => {
-            Some(Programs { chromium, chromedriver, nginx, openssl })
-        }
-        _ => {
-            let missing = format!(
-                "{} not found (install with `.ci/browser-deps` and `apt-get install nginx \
-                 openssl`, or set CHROMIUM / CHROMEDRIVER / NGINX / OPENSSL)",
-                missing.join(", ")
-            );
-            if std::env::var("CI").is_ok_and(|ci| ci == "true" || ci == "1") {
-                panic!("browser test {test} FAILED: {missing}; CI=true requires them");
-            }
-            say(&format!("browser test {test} SKIPPED: {missing}"));
-            None
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Processes and directories that clean up after themselves
-// ---------------------------------------------------------------------------
-
-/// A child process that is killed when dropped.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A directory under `target/`, removed when dropped; with
-/// `kill_users`, any process whose command line names it (the Chromiums
-/// chromedriver started with it as profile) is killed first, by id.
-struct Scratch {
-    dir: PathBuf,
-    kill_users: bool,
-}
-
-impl Scratch {
-    fn new(kind: &str, test: &str, kill_users: bool) -> Scratch {
-        let dir = Path::new(MANIFEST_DIR)
-            .join("target")
-            .join(kind)
-            .join(format!("tossing-{test}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        if let Err(err) = std::fs::create_dir_all(&dir) {
-            panic!("cannot create {}: {err}", dir.display());
-        }
-        Scratch { dir, kill_users }
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        if self.kill_users {
-            let marker = format!("--user-data-dir={}", self.dir.display());
-            for pid in processes_mentioning(&marker) {
-                let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
-            }
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Ids of the processes whose command line contains `marker`.
-fn processes_mentioning(marker: &str) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|entry| {
-            let pid = entry.file_name().to_str()?.parse::<u32>().ok()?;
-            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
-            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            cmdline.contains(marker).then_some(pid)
-        })
-        .collect()
-}
-
-/// Waits until the port accepts connections (and the child still runs).
-fn wait_for_port(port: u16, child: &mut Child, what: &str) {
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let deadline = Instant::now() + STARTUP;
-    while Instant::now() < deadline {
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("{what} exited during startup: {status}");
-        }
-        if TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("{what} did not listen on port {port} within {STARTUP:?}");
-}
-
-/// Waits until `GET path` answers 200 (chromedriver's `/status`).
-fn wait_for_http(port: u16, path: &str, child: &mut Child, what: &str) {
-    let deadline = Instant::now() + STARTUP;
-    while Instant::now() < deadline {
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("{what} exited during startup: {status}");
-        }
-        if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
-            let request =
-                format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
-            let mut head = [0u8; 12];
-            let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-            if stream.write_all(request.as_bytes()).is_ok()
-                && stream.read_exact(&mut head).is_ok()
-                && head.ends_with(b" 200")
-            {
-                return;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("{what} did not answer on port {port} within {STARTUP:?}");
-}
-
 // ---------------------------------------------------------------------------
 // Plain HTTP straight to the replica (the attacker's client, and checks)
 // ---------------------------------------------------------------------------
 
-/// One HTTP/1.1 request to the replica, `Connection: close`.
-fn http(port: u16, method: &str, path: &str, cookie: Option<&str>, form: &str) -> HttpResponse {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to the replica");
-    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("set a read timeout");
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n");
-    if let Some(cookie) = cookie {
-        request.push_str(&format!("Cookie: {cookie}\r\n"));
-    }
-    if method == "POST" {
-        request.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
-        request.push_str(&format!("Content-Length: {}\r\n", form.len()));
-    }
-    request.push_str("Connection: close\r\n\r\n");
-    request.push_str(form);
-    stream.write_all(request.as_bytes()).expect("send the request");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read the response");
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|line| line.split(' ').nth(1))
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0);
-    let headers = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .collect();
-    HttpResponse { status, headers, body: body.to_owned() }
-}
-
-/// The value of the `__Host-sid` a response sets.
-fn sid_value(response: &HttpResponse) -> Option<String> {
-    let set_cookie = response.set_cookie_for(SID)?;
-    let pair = set_cookie.split(';').next()?;
-    pair.split_once('=').map(|(_, value)| value.to_owned())
-}
-
-/// The `value` of the first `csrf_token` input of a page.
-fn csrf_token(page: &str) -> Option<String> {
-    let at = page.find("name=\"csrf_token\"")?;
-    let tag_start = page[..at].rfind('<')?;
-    let tag_end = at + page[at..].find('>')?;
-    let tag = &page[tag_start..tag_end];
-    let value = tag.split("value=\"").nth(1)?;
-    value.split('"').next().map(str::to_owned)
-}
-
 /// The session id `/api/session` reports for this `__Host-sid` value.
-fn session_id_of(replica: u16, sid: &str) -> Option<String> {
-    let response = http(replica, "GET", "/api/session", Some(&format!("{SID}={sid}")), "");
+fn session_id_of(replica: &Server, sid: &str) -> Option<String> {
+    let response = replica.get("/api/session", Some(&format!("{SID}={sid}")));
     let json: Value = serde_json::from_str(&response.body).ok()?;
     json.get("id")?.as_str().map(str::to_owned)
 }
 
 /// The attacker's own valid session: (sealed `__Host-sid` value, session id).
-fn attacker_session(replica: u16) -> (String, String) {
-    let form = http(replica, "GET", "/login", None, "");
-    let sid = sid_value(&form).unwrap_or_else(|| panic!("GET /login set no {SID}: {form:?}"));
+fn attacker_session(replica: &Server) -> (String, String) {
+    let form = replica.get("/login", None);
+    let sid = form.cookie_value_for(SID);
+    let sid = sid.unwrap_or_else(|| panic!("GET /login set no {SID}: {form:?}"));
     let token = csrf_token(&form.body).expect("the login form has a csrf_token");
     let body = format!("csrf_token={token}&name={ATTACKER}");
-    let login = http(replica, "POST", "/login", Some(&format!("{SID}={sid}")), &body);
+    let login = replica.post_form("/login", Some(&format!("{SID}={sid}")), &body);
     assert!(
         (300..400).contains(&login.status),
         "the attacker's login was refused: {} {}",
         login.status,
         login.body
     );
-    let sid = sid_value(&login).expect("the login sets a new session cookie");
+    let sid = login.cookie_value_for(SID).expect("the login sets a new session cookie");
     let id = session_id_of(replica, &sid).expect("the attacker's session opens");
-    let profile = http(replica, "GET", "/profile", Some(&format!("{SID}={sid}")), "");
+    let profile = replica.get("/profile", Some(&format!("{SID}={sid}")));
     assert!(
         profile.body.contains(ATTACKER),
         "the attacker's own session does not show {ATTACKER}: {profile:?}"
@@ -396,16 +159,21 @@ fn whitespace_padded(from: Tosser) -> Vec<Toss> {
 struct Front {
     tls: u16,
     http: u16,
-    _nginx: Killed,
-    _prefix: Scratch,
+    _nginx: Nginx,
 }
 
 impl Front {
-    fn start(programs: &Programs, test: &str, replica: u16, tosses: &[Toss], value: &str) -> Front {
-        let prefix = Scratch::new("tossing-nginx", test, false);
-        let dir = prefix.dir.display().to_string();
-        std::fs::create_dir_all(prefix.dir.join("logs")).expect("an nginx log directory");
-        make_certificate(&programs.openssl, &prefix.dir);
+    fn start(
+        binaries: [&Path; 2],
+        test: &str,
+        replica: u16,
+        tosses: &[Toss],
+        value: &str,
+    ) -> Front {
+        let [nginx, openssl] = binaries;
+        let prefix = Scratch::new("tossing-nginx", test);
+        let dir = prefix.path().display().to_string();
+        make_certificate(openssl, prefix.path());
 
         let add_headers = |from: Tosser| -> String {
             tosses
@@ -421,13 +189,8 @@ impl Front {
         let toss_page = "<!DOCTYPE html><title>tossed</title><p id=tossed>tossed</p>";
         let tls = free_port();
         let http = free_port();
-        let config = format!(
-            "daemon off;\nmaster_process off;\nworker_processes 1;\npid {dir}/nginx.pid;\n\
-             error_log {dir}/logs/error.log;\nevents {{ worker_connections 64; }}\n\
-             http {{\n    access_log off;\n    charset utf-8;\n\
-             client_body_temp_path {dir}/body;\n    proxy_temp_path {dir}/proxy;\n\
-             fastcgi_temp_path {dir}/fastcgi;\n    uwsgi_temp_path {dir}/uwsgi;\n\
-             scgi_temp_path {dir}/scgi;\n\
+        let servers = format!(
+            "    charset utf-8;\n\
              ssl_certificate {dir}/cert.pem;\n    ssl_certificate_key {dir}/key.pem;\n\
              server {{\n        listen 127.0.0.1:{tls} ssl;\n        server_name app.example.test;\n\
                      location ~ /__echo$ {{\n            default_type text/plain;\n\
@@ -439,29 +202,12 @@ impl Front {
                          return 200 \"{toss_page}\";\n        }}\n    }}\n\
              server {{\n        listen 127.0.0.1:{http};\n        server_name app.example.test;\n\
                      location = /toss {{\n            default_type text/html;\n{plain}\
-                         return 200 \"{toss_page}\";\n        }}\n    }}\n}}\n",
+                         return 200 \"{toss_page}\";\n        }}\n    }}\n",
             sibling = add_headers(Tosser::Sibling),
             plain = add_headers(Tosser::PlainHttp),
         );
-        let config_path = prefix.dir.join("nginx.conf");
-        std::fs::write(&config_path, config).expect("write the nginx configuration");
-        let log = std::fs::File::create(prefix.dir.join("logs/stderr.log")).map(Stdio::from);
-        let mut child = Command::new(&programs.nginx);
-        child
-            .arg("-p")
-            .arg(&prefix.dir)
-            .arg("-c")
-            .arg(&config_path)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log.unwrap_or_else(|_| Stdio::null()));
-        let mut nginx = match child.spawn() {
-            Ok(child) => Killed(child),
-            Err(err) => panic!("cannot start {}: {err}", programs.nginx.display()),
-        };
-        wait_for_port(tls, &mut nginx.0, "nginx (TLS)");
-        wait_for_port(http, &mut nginx.0, "nginx (plain HTTP)");
-        Front { tls, http, _nginx: nginx, _prefix: prefix }
+        let nginx = Nginx::start(nginx, prefix, &servers, &[tls, http]);
+        Front { tls, http, _nginx: nginx }
     }
 }
 
@@ -489,111 +235,48 @@ fn make_certificate(openssl: &Path, dir: &Path) {
 // The browser
 // ---------------------------------------------------------------------------
 
-/// Everything one test needs: the replica, the front, chromedriver and a
-/// victim browser with a fresh profile.
-struct Harness {
-    replica: Server,
+/// Everything one test needs besides the victim's browser.
+struct Attack {
     front: Front,
-    browser: Client,
+    replica: Server,
     /// The attacker's sealed session value and its session id.
     attacker_sid: String,
     attacker_id: String,
-    _driver: Killed,
-    _profile: Scratch,
 }
+
+/// The victim's browser (fresh profile) and the [`Attack`], for one test.
+type Harness = session::Harness<Attack>;
 
 impl Harness {
     /// Starts the replica and gets the attacker's session; `tosses` builds
     /// the look-alikes; then starts nginx, chromedriver and Chromium.
     async fn start(test: &str, tosses: &[Toss]) -> Option<Harness> {
-        let programs = programs(test)?;
+        let components = [&CHROMIUM, &CHROMEDRIVER, &NGINX, &OPENSSL];
+        let [chromium, chromedriver, nginx, openssl] =
+            require(&format!("browser test {test}"), components)?;
         let secret = secret();
         let replica =
             Server::start(&[("ROCKET_PROFILE", "release"), ("SESSION_SECRET", secret.as_str())]);
-        let (attacker_sid, attacker_id) = attacker_session(replica.port);
-        let front = Front::start(&programs, test, replica.port, tosses, &attacker_sid);
-
-        let logs = Path::new(MANIFEST_DIR).join("target/browser-logs");
-        let _ = std::fs::create_dir_all(&logs);
-        let log = |name: &str| match std::fs::File::create(
-            logs.join(format!("tossing-{test}-{name}.log")),
-        ) {
-            Ok(file) => Stdio::from(file),
-            Err(_) => Stdio::null(),
-        };
-        let driver_port = free_port();
-        let mut driver = Command::new(&programs.chromedriver);
-        driver
-            .arg(format!("--port={driver_port}"))
-            .stdin(Stdio::null())
-            .stdout(log("chromedriver"))
-            .stderr(log("chromedriver-err"));
-        let mut driver = match driver.spawn() {
-            Ok(child) => Killed(child),
-            Err(err) => panic!("cannot start {}: {err}", programs.chromedriver.display()),
-        };
-        wait_for_http(driver_port, "/status", &mut driver.0, "chromedriver");
-
-        let profile = Scratch::new("browser-profiles", test, true);
-        let args = vec![
-            "--headless".to_owned(),
-            "--no-sandbox".to_owned(),
-            "--disable-gpu".to_owned(),
-            "--disable-quic".to_owned(),
-            "--no-first-run".to_owned(),
-            "--disable-background-networking".to_owned(),
-            "--disable-component-update".to_owned(),
-            "--disable-sync".to_owned(),
-            "--disable-dev-shm-usage".to_owned(),
-            "--no-proxy-server".to_owned(),
-            "--ignore-certificate-errors".to_owned(),
-            "--host-resolver-rules=MAP *.example.test 127.0.0.1, MAP example.test 127.0.0.1"
-                .to_owned(),
-            format!("--user-data-dir={}", profile.dir.display()),
+        let (attacker_sid, attacker_id) = attacker_session(&replica);
+        let front = Front::start([&nginx, &openssl], test, replica.port, tosses, &attacker_sid);
+        let args = [
+            "--no-proxy-server",
+            "--ignore-certificate-errors",
+            "--host-resolver-rules=MAP *.example.test 127.0.0.1, MAP example.test 127.0.0.1",
         ];
-        let mut caps = serde_json::Map::new();
-        caps.insert("browserName".into(), json!("chrome"));
-        caps.insert("acceptInsecureCerts".into(), json!(true));
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({ "binary": programs.chromium.display().to_string(), "args": args }),
-        );
-        let browser = ClientBuilder::new(HttpConnector::new())
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{driver_port}"))
-            .await;
-        let browser = match browser {
-            Ok(browser) => browser,
-            Err(err) => panic!("chromedriver did not start Chromium: {err}"),
-        };
-        Some(Harness {
-            replica,
-            front,
-            browser,
-            attacker_sid,
-            attacker_id,
-            _driver: driver,
-            _profile: profile,
-        })
+        let name = format!("tossing-{test}");
+        let browser = Browser::start(&name, &chromium, &chromedriver, &args, true).await;
+        let attack = Attack { front, replica, attacker_sid, attacker_id };
+        Some(Harness { browser, setup: attack })
     }
 
-    /// Runs the body, then always closes the browser and stops everything,
-    /// then fails the test if the body failed.
+    /// Runs the body with everything started, then stops it all.
     async fn run(test: &str, tosses: &[Toss], body: impl AsyncFnOnce(&Harness) -> TestResult) {
-        let _turn = TURN.lock().await;
-        let Some(harness) = Harness::start(test, tosses).await else {
-            return;
-        };
-        let outcome = body(&harness).await;
-        let _ = harness.browser.clone().close().await;
-        drop(harness);
-        if let Err(message) = outcome {
-            panic!("{test}: {message}");
-        }
+        session::run(test, async || Harness::start(test, tosses).await, body).await;
     }
 
     fn app(&self, path: &str) -> String {
-        format!("https://app.example.test:{}{path}", self.front.tls)
+        format!("https://app.example.test:{}{path}", self.setup.front.tls)
     }
 
     async fn goto(&self, url: &str) -> TestResult {
@@ -605,17 +288,11 @@ impl Harness {
         Ok(())
     }
 
-    /// The current page's path.
-    async fn path(&self) -> Result<String, String> {
-        let url = self.browser.current_url().await.map_err(|e| e.to_string())?;
-        Ok(url.path().to_owned())
-    }
-
     /// The victim's browser visits the attacker's pages.
     async fn visit_attacker_pages(&self) -> TestResult {
         for url in [
-            format!("http://app.example.test:{}/toss", self.front.http),
-            format!("https://evil.example.test:{}/toss", self.front.tls),
+            format!("http://app.example.test:{}/toss", self.setup.front.http),
+            format!("https://evil.example.test:{}/toss", self.setup.front.tls),
         ] {
             self.goto(&url).await?;
             let text = self.text("#tossed").await?;
@@ -632,17 +309,6 @@ impl Harness {
         ensure!(!text.contains("502 Bad Gateway"), "nginx could not reach the replica: {text}");
         Ok(text)
     }
-
-    async fn text(&self, css: &str) -> Result<String, String> {
-        let element = self.browser.find(Locator::Css(css)).await;
-        let element = element.map_err(|e| format!("no {css} on the page: {e}"))?;
-        element.text().await.map_err(|e| format!("text of {css}: {e}"))
-    }
-
-    async fn script(&self, script: &str) -> Result<Value, String> {
-        self.browser.execute(script, vec![]).await.map_err(|e| format!("script failed: {e}"))
-    }
-
     /// What an app URL answers to the page's own `fetch` (the raw text:
     /// WebDriver's element text would fold the Unicode spaces). The browser
     /// must be on an app page.
@@ -694,7 +360,7 @@ impl Harness {
         let shown: Vec<String> = sent
             .iter()
             .map(|(name, value)| {
-                let whose = if *value == self.attacker_sid { "<mallory>" } else { "<own>" };
+                let whose = if *value == self.setup.attacker_sid { "<mallory>" } else { "<own>" };
                 format!("{}={whose}", escaped(name))
             })
             .collect();
@@ -705,7 +371,7 @@ impl Harness {
         let exercised = sent.iter().any(|(name, value)| {
             name != SID
                 && taken_for_the_session_by_the_old_scan(name)
-                && *value == self.attacker_sid
+                && *value == self.setup.attacker_sid
         });
         ensure!(
             exercised,
@@ -725,9 +391,9 @@ impl Harness {
         );
         let id = self.session_id_in_browser().await?;
         ensure!(
-            id.as_deref() != Some(self.attacker_id.as_str()),
+            id.as_deref() != Some(self.setup.attacker_id.as_str()),
             "{when}: the victim's browser carries the attacker's session id {}",
-            self.attacker_id
+            self.setup.attacker_id
         );
         Ok(())
     }
@@ -764,14 +430,17 @@ impl Harness {
         let Some(sid) = self.real_sid().await? else {
             return Err(format!("{when}: the browser holds no {SID} for the app"));
         };
-        ensure!(sid != self.attacker_sid, "{when}: the browser's {SID} is the attacker's value");
-        let id = session_id_of(self.replica.port, &sid);
         ensure!(
-            id.as_deref() != Some(self.attacker_id.as_str()),
-            "{when}: the browser's real {SID} re-sealed the attacker's session {}",
-            self.attacker_id
+            sid != self.setup.attacker_sid,
+            "{when}: the browser's {SID} is the attacker's value"
         );
-        let profile = http(self.replica.port, "GET", "/profile", Some(&format!("{SID}={sid}")), "");
+        let id = session_id_of(&self.setup.replica, &sid);
+        ensure!(
+            id.as_deref() != Some(self.setup.attacker_id.as_str()),
+            "{when}: the browser's real {SID} re-sealed the attacker's session {}",
+            self.setup.attacker_id
+        );
+        let profile = self.setup.replica.get("/profile", Some(&format!("{SID}={sid}")));
         ensure!(
             !profile.body.to_lowercase().contains(ATTACKER),
             "{when}: the browser's real {SID} holds the attacker's user"

@@ -2,9 +2,7 @@
 //! serve one session between them; a replica with another secret cannot
 //! read it and starts a fresh one.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[test]
 fn three_replicas_sharing_a_secret_keep_one_continuous_count() {
@@ -17,19 +15,17 @@ fn three_replicas_sharing_a_secret_keep_one_continuous_count() {
         let response = replica.get("/", cookie.as_deref());
         assert_eq!(response.status, 200, "{response:?}");
         assert_eq!(views_in(&response.body), Some(request), "replica on port {}", replica.port);
-        let set_cookie = response.set_cookie_for("sid").expect("every visit re-seals");
-        cookie = Some(set_cookie.split(';').next().unwrap_or_default().to_owned());
+        cookie = Some(response.cookie_for("sid").expect("every visit re-seals"));
     }
 
     // A fourth replica with another secret cannot open the cookie: it
     // starts a new session (no key opened it) and seals that one instead.
-    let stranger = Server::start(&[("SESSION_SECRET", common::secret().as_str())]);
+    let stranger = Server::start(&[("SESSION_SECRET", crate::common::secret().as_str())]);
     let response = stranger.get("/", cookie.as_deref());
     assert_eq!(response.status, 200);
     assert_eq!(views_in(&response.body), Some(1), "another secret starts a fresh session");
     assert_eq!(key_id_on(&response.body).as_deref(), Some(NEW_SESSION), "{}", response.body);
-    let strangers_cookie = response.set_cookie_for("sid").expect("the fresh session is sealed");
-    let strangers_cookie = strangers_cookie.split(';').next().unwrap_or_default().to_owned();
+    let strangers_cookie = response.cookie_for("sid").expect("the fresh session is sealed");
 
     // The cookie itself was still good: a replica holding the shared secret
     // opens it and goes on counting, naming the key that opened it.

@@ -1,0 +1,169 @@
+//! The tour of the demo's pages in Chromium against the built binary in
+//! the debug profile: reloads raise the counter, `document.cookie` does
+//! not show the session cookie, login shows the profile under a new
+//! session id, logout ends the session and `/profile` then goes to
+//! `/login`, and a form without its token gets the 403 page. Screenshots
+//! of every page land in `target/screenshots/`.
+
+use crate::common::real_components::{require, CHROMEDRIVER, CHROMIUM};
+use crate::common::{Demo, Server};
+use crate::session::{self, ensure, logs_dir, Browser, TestResult};
+
+/// A browser and the demo server, for one test.
+type Harness = session::Harness<Server>;
+
+impl Harness {
+    /// Starts everything, or returns `None` when the browser is missing
+    /// (and `CI` is not `true`).
+    async fn start(test: &str) -> Option<Harness> {
+        let [chromium, chromedriver] =
+            require(&format!("browser test {test}"), [&CHROMIUM, &CHROMEDRIVER])?;
+        let server = Demo::new(&[("ROCKET_PROFILE", "debug")])
+            .log_to(logs_dir().join(format!("{test}-server.log")))
+            .start();
+        let window = ["--window-size=1000,1100"];
+        let browser = Browser::start(test, &chromium, &chromedriver, &window, false).await;
+        Some(Harness { browser, setup: server })
+    }
+
+    /// Runs the test body with everything started, then stops it all.
+    async fn run(test: &str, body: impl AsyncFnOnce(&Harness) -> TestResult) {
+        session::run(test, async || Harness::start(test).await, body).await;
+    }
+
+    async fn goto(&self, path: &str) -> TestResult {
+        let url = format!("http://127.0.0.1:{}{path}", self.setup.port);
+        self.browser.goto(&url).await.map_err(|e| format!("goto {url}: {e}"))
+    }
+
+    async fn page_text(&self) -> Result<String, String> {
+        self.text("body").await
+    }
+
+    /// Signs in as `name` through the login form.
+    async fn login(&self, name: &str) -> TestResult {
+        self.goto("/login").await?;
+        self.type_into("#name", name).await?;
+        self.click("#login-form button[type=submit]").await?;
+        self.wait_for("#profile-name").await
+    }
+}
+
+#[rocket::async_test]
+async fn reloading_the_page_raises_the_visit_counter() {
+    Harness::run("counter", async |h: &Harness| {
+        h.goto("/").await?;
+        let first = h.text("#views").await?;
+        ensure!(first == "You have visited this page 1 times.", "first visit: {first:?}");
+        h.browser.refresh().await.map_err(|e| e.to_string())?;
+        h.browser.refresh().await.map_err(|e| e.to_string())?;
+        let third = h.text("#views").await?;
+        ensure!(third == "You have visited this page 3 times.", "after two reloads: {third:?}");
+        ensure!(h.text("#panel-id").await? == h.text("#session-id").await?, "panel id differs");
+        h.screenshot("index").await?;
+        h.browser.set_window_size(390, 844).await.map_err(|e| e.to_string())?;
+        h.screenshot("index-phone").await
+    })
+    .await;
+}
+
+#[rocket::async_test]
+async fn the_session_cookie_is_invisible_to_javascript() {
+    Harness::run("httponly", async |h: &Harness| {
+        h.goto("/").await?;
+        let cookies = h.browser.get_all_cookies().await.map_err(|e| e.to_string())?;
+        let sid = cookies.iter().find(|c| c.name() == "sid");
+        ensure!(sid.is_some(), "the browser holds no sid cookie: {cookies:?}");
+        ensure!(sid.and_then(|c| c.http_only()) == Some(true), "sid is not HttpOnly");
+        let visible = h.script("return document.cookie;").await?;
+        let visible = visible.as_str().unwrap_or_default().to_owned();
+        ensure!(!visible.contains("sid="), "document.cookie shows the session: {visible:?}");
+        Ok(())
+    })
+    .await;
+}
+
+#[rocket::async_test]
+async fn logging_in_shows_the_profile_with_the_name_under_a_new_session_id() {
+    Harness::run("login", async |h: &Harness| {
+        h.goto("/login").await?;
+        let before = h.text("#panel-id").await?;
+        h.screenshot("login").await?;
+        h.login("Ada Lovelace").await?;
+        ensure!(h.path().await? == "/profile", "landed on {}", h.path().await?);
+        let greeting = h.text("#profile-name").await?;
+        ensure!(greeting.contains("Ada Lovelace"), "profile says {greeting:?}");
+        let flash = h.text("#flash").await?;
+        ensure!(flash == "Signed in as Ada Lovelace.", "flash says {flash:?}");
+        let after = h.text("#panel-id").await?;
+        ensure!(after != before, "the session id did not change at login ({after})");
+        h.screenshot("profile").await
+    })
+    .await;
+}
+
+#[rocket::async_test]
+async fn logging_out_ends_the_session_and_profile_then_redirects_to_login() {
+    Harness::run("logout", async |h: &Harness| {
+        h.login("Grace").await?;
+        h.click("#logout-form button").await?;
+        h.wait_for("h1").await?;
+        ensure!(h.path().await? == "/logout", "after logout at {}", h.path().await?);
+        let page = h.page_text().await?;
+        ensure!(page.contains("Logged out successfully!"), "logout page: {page}");
+        h.screenshot("logout").await?;
+        let cookies = h.browser.get_all_cookies().await.map_err(|e| e.to_string())?;
+        ensure!(cookies.iter().all(|c| c.name() != "sid"), "sid survived logout: {cookies:?}");
+
+        h.goto("/profile").await?;
+        ensure!(h.path().await? == "/login", "/profile went to {}", h.path().await?);
+        let flash = h.text("#flash").await?;
+        ensure!(flash.contains("Please sign in"), "login page flash: {flash:?}");
+        h.goto("/login").await?;
+        let page = h.page_text().await?;
+        ensure!(page.contains("Display name"), "not the login page: {page}");
+        ensure!(!page.contains("Please sign in"), "the sign-in warning was shown twice: {page}");
+        Ok(())
+    })
+    .await;
+}
+
+#[rocket::async_test]
+async fn a_form_posted_without_its_csrf_token_gets_the_403_page() {
+    Harness::run("csrf", async |h: &Harness| {
+        h.goto("/login").await?;
+        h.script("document.querySelector('#login-form input[name=csrf_token]').remove();").await?;
+        h.type_into("#name", "Mallory").await?;
+        h.click("#login-form button[type=submit]").await?;
+        h.wait_for("#error-title").await?;
+        let title = h.text("#error-title").await?;
+        ensure!(title == "403 Forbidden: form refused", "error page title: {title:?}");
+        let reason = h.text("#error-reason").await?;
+        ensure!(reason.contains("without its security token"), "reason: {reason:?}");
+        h.screenshot("forbidden").await?;
+
+        h.goto("/profile").await?;
+        ensure!(h.path().await? == "/login", "Mallory got signed in anyway");
+        Ok(())
+    })
+    .await;
+}
+
+#[rocket::async_test]
+async fn a_form_posted_with_a_wrong_csrf_token_gets_the_403_page() {
+    Harness::run("csrf-wrong", async |h: &Harness| {
+        h.goto("/").await?;
+        let script = "document.querySelector('#logout-form input[name=csrf_token]').value = \
+                      'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';";
+        h.script(script).await?;
+        h.click("#logout-form button").await?;
+        h.wait_for("#error-title").await?;
+        let reason = h.text("#error-reason").await?;
+        ensure!(reason.contains("does not belong to your session"), "reason: {reason:?}");
+        h.goto("/").await?;
+        let views = h.text("#views").await?;
+        ensure!(views.contains(" 2 times"), "the refused logout ended the session: {views:?}");
+        Ok(())
+    })
+    .await;
+}

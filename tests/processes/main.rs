@@ -1,0 +1,21 @@
+//! The demo as real processes: copies of the built binary on free loopback
+//! ports, spoken to over TCP. One test binary (`cargo test --test
+//! processes`), a module per subject:
+//!
+//! - [`cluster`]: replicas sharing a secret keep one session;
+//! - [`nginx`]: the same behind a real nginx in round robin (needs `nginx`:
+//!   SKIPPED without it, a failure under `CI=true`);
+//! - [`rotation`]: key rotation, ending with the three-phase fleet rotation;
+//! - [`launch`]: configuration, and launches that must be refused;
+//! - [`black_box`]: the release binary against every kind of bad cookie;
+//! - [`no_secrets_in_logs`]: nothing secret reaches the logs.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod black_box;
+mod cluster;
+mod launch;
+mod nginx;
+mod no_secrets_in_logs;
+mod rotation;
