@@ -64,21 +64,63 @@ fn an_oversized_session_answers_500_without_set_cookie_and_the_old_cookie_surviv
     assert_eq!(client.get("/len").dispatch().into_string().as_deref(), Some("100"));
 }
 
+/// The length of the `Set-Cookie` that storing a payload of `len` bytes
+/// gives, or `None` when the response is not a 200 with one.
+fn sealed_cookie_len(client: &Client, len: usize) -> Option<usize> {
+    let response = client.get(format!("/store/{len}")).dispatch();
+    if response.status() != Status::Ok {
+        return None;
+    }
+    set_cookie_for(&response, "sid").map(|set_cookie| set_cookie.len())
+}
+
 #[test]
 fn the_largest_payload_that_fits_is_accepted_and_one_more_byte_is_refused() {
     let client = client();
-    let fits = (1..4096)
-        .rev()
-        .find(|n| {
-            let probe = client.get(format!("/store/{n}")).dispatch();
-            probe.into_string().and_then(|s| s.parse::<usize>().ok()).unwrap_or(usize::MAX)
-                <= COOKIE_BUDGET
-        })
-        .expect("some size fits");
+    // The cookie grows with the payload, so the payloads that fit are the
+    // ones below some limit: bisect for it (about 12 requests, not one per
+    // size). Invariant: `fits` fits, `too_big` does not.
+    let fits_budget = |len| sealed_cookie_len(&client, len).is_some_and(|n| n <= COOKIE_BUDGET);
+    let (mut fits, mut too_big) = (1, COOKIE_BUDGET);
+    assert!(fits_budget(fits), "a one-byte payload fits");
+    assert!(!fits_budget(too_big), "a payload as large as the budget does not fit");
+    while too_big - fits > 1 {
+        let middle = fits + (too_big - fits) / 2;
+        match fits_budget(middle) {
+            true => fits = middle,
+            false => too_big = middle,
+        }
+    }
+    assert_eq!(too_big, fits + 1);
+
+    // The largest payload that fits: 200, and a cookie within the budget
+    // whose reported size is exact. One more byte adds one or two bytes of
+    // base64, so the budget is what stopped it: the cookie is within two
+    // bytes of it.
     let at_limit = client.get(format!("/store/{fits}")).dispatch();
     assert_eq!(at_limit.status(), Status::Ok);
-    let over = client.get(format!("/store/{}", fits + 3)).dispatch();
+    let set_cookie = set_cookie_for(&at_limit, "sid").expect("the largest payload is sealed");
+    let reported: usize = at_limit.into_string().and_then(|s| s.parse().ok()).unwrap_or(0);
+    assert_eq!(reported, set_cookie.len(), "sealed_len() is the Set-Cookie's length");
+    assert!(set_cookie.len() <= COOKIE_BUDGET, "{} bytes", set_cookie.len());
+    assert!(set_cookie.len() + 2 >= COOKIE_BUDGET, "stopped at {} bytes", set_cookie.len());
+
+    // One byte more: the documented refusal, a 500 with no `Set-Cookie`;
+    // the client keeps its cookie, which still holds the largest payload.
+    let over = client.get(format!("/store/{}", fits + 1)).dispatch();
     assert_eq!(over.status(), Status::InternalServerError);
+    assert!(set_cookies(&over).is_empty(), "{:?}", set_cookies(&over));
+    assert_eq!(client.get("/len").dispatch().into_string(), Some(fits.to_string()));
+
+    // `try_set` draws the same line: it stores the largest payload and
+    // refuses one byte more, keeping what was stored.
+    assert_eq!(client.get(format!("/try-store/{fits}")).dispatch().status(), Status::Ok);
+    let refused = client.get(format!("/try-store/{}", fits + 1)).dispatch();
+    assert_eq!(refused.status(), Status::PayloadTooLarge);
+    let body = refused.into_string().unwrap_or_default();
+    assert!(body.starts_with(&format!("{} bytes:", fits + 1)), "{body}");
+    assert!(body.ends_with(&format!("> {COOKIE_BUDGET}")), "{body}");
+    assert_eq!(client.get("/len").dispatch().into_string(), Some(fits.to_string()));
 }
 
 #[test]
