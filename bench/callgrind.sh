@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Instructions per request of one route of examples/bench_app.rs, counted by
-# valgrind's callgrind: repeatable on a shared, noisy machine (instructions,
+# Instructions per request of one route of the load-benchmark server
+# (bench/server, binary target/release/bench_app), counted by valgrind's
+# callgrind: repeatable on a shared, noisy machine (instructions,
 # not seconds). Two runs of the same server, with N1 and N2 requests over one
 # keep-alive connection carrying a session cookie; the difference divided by
 # N2 - N1 removes start-up and shutdown.
@@ -23,9 +24,9 @@ mkdir -p "$out"
 
 command -v valgrind >/dev/null || { echo "valgrind is missing (apt-get install valgrind)" >&2; exit 1; }
 if [ -z "${BENCH_NO_BUILD:-}" ]; then
-  cargo build --release --features bench-private --example bench_app >&2
+  cargo build --release -p sealed-session-bench-server >&2
 fi
-bin=target/release/examples/bench_app
+bin=target/release/bench_app
 
 secret=$(head -c 32 /dev/urandom | base64)
 rocket_key=$(head -c 32 /dev/urandom | base64)

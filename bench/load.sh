@@ -12,7 +12,7 @@
 # BENCH_CONNECTIONS (wrk -c, default 32), BENCH_SESSIONS (memory check),
 # BENCH_PORT_BASE (default 18100), BENCH_NO_BUILD=1 (reuse the binary).
 #
-# What it does: builds target/release/examples/bench_app, installs
+# What it does: builds target/release/bench_app (bench/server), installs
 # bench/express-seed (npm ci) if needed, starts both servers on 127.0.0.1,
 # fetches a valid session cookie for each target with curl, then runs
 # `wrk -t1 -cN` with bench/session.lua in two modes: "cookie" (every request
@@ -32,7 +32,7 @@ for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=1 ;;
     -h | --help)
-      sed -n '2,25p' "$0"
+      awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0"
       exit 0
       ;;
     *)
@@ -60,7 +60,7 @@ EXPRESS_PORT=$((PORT_BASE + 1))
 MEM_OURS_PORT=$((PORT_BASE + 2))
 MEM_EXPRESS_PORT=$((PORT_BASE + 3))
 HOST=127.0.0.1
-BIN="$ROOT/target/release/examples/bench_app"
+BIN="$ROOT/target/release/bench_app"
 SEED="$ROOT/bench/express-seed"
 LUA="$ROOT/bench/session.lua"
 OUT_DIR="$ROOT/target/bench-load"
@@ -100,8 +100,8 @@ make_secret() {
 
 # ---------------------------------------------------------------- build ---
 if [[ ${BENCH_NO_BUILD:-0} != 1 || ! -x $BIN ]]; then
-  log "cargo build --release --features bench-private --example bench_app"
-  cargo build --release --features bench-private --example bench_app >&2
+  log "cargo build --release -p sealed-session-bench-server"
+  cargo build --release -p sealed-session-bench-server >&2
 fi
 if [[ ! -d $SEED/node_modules/express-session ]]; then
   log "npm ci (bench/express-seed)"

@@ -9,9 +9,12 @@
 //! - `/private`: the same counter in one of Rocket's own private cookies
 //!   (cookie-rs, AES-256-GCM), the stock alternative.
 //!
-//! Configuration comes from the environment as for any Rocket app:
-//! `ROCKET_PORT`, `SESSION_SECRET` (required in the release profile) and
-//! `ROCKET_SECRET_KEY` (required for `/private` in the release profile).
+//! Configuration comes from Rocket's own providers (Rocket.toml,
+//! `ROCKET_*` variables such as `ROCKET_PORT` and `ROCKET_SECRET_KEY`, which
+//! `/private` needs in the release profile) plus `SESSION_<KEY>` variables
+//! for the library's `session` table (`SESSION_SECRET`, required in the
+//! release profile). The library reads no environment variable by itself:
+//! `session_env` maps them, as the demo does in `src/app/settings.rs`.
 //! Rocket's `secrets` feature is on in this package only: it is not a
 //! default workspace member, so the feature never reaches the demo binary.
 //! Make each secret with `openssl rand -base64 32`.
@@ -24,10 +27,12 @@
 
 use std::process::ExitCode;
 
+use rocket::figment::providers::Env;
+use rocket::figment::Figment;
 use rocket::http::{Cookie, CookieJar, SameSite};
 use rocket::time::Duration;
 use rocket::{get, routes, Build, Rocket};
-use rocket_sealed_session::Sessions;
+use rocket_sealed_session::{Sessions, CONFIG_KEYS};
 
 #[path = "../../../rocket_sealed_session/benches/common/routes.rs"]
 mod bench_routes;
@@ -50,9 +55,24 @@ fn private(jar: &CookieJar<'_>) -> String {
     format!("{views}")
 }
 
+/// `SESSION_<KEY>` for each key of the session table (`SESSION_SECRET`,
+/// `SESSION_MAX_AGE`, ...), winning over every profile of Rocket.toml.
+/// Other `SESSION_*` variables (desktops set `SESSION_MANAGER`) are ignored.
+fn session_env() -> Env {
+    Env::prefixed("SESSION_")
+        .only(CONFIG_KEYS)
+        .map(|key| format!("session.{}", key.as_str()).into())
+        .global()
+}
+
+/// Rocket's default figment with the `SESSION_*` variables merged on top.
+fn figment() -> Figment {
+    rocket::Config::figment().merge(session_env())
+}
+
 /// The benchmark app, configured from Rocket.toml and the environment.
 pub fn rocket() -> Rocket<Build> {
-    rocket::build()
+    rocket::custom(figment())
         .attach(Sessions::fairing())
         .mount("/", bench_routes::routes())
         .mount("/", routes![private])
