@@ -1,6 +1,6 @@
 //! The session routes both benchmarks measure, so that the criterion
 //! benchmark (`benches/request.rs`) and the load benchmark's server
-//! (`examples/bench_app.rs`) time the very same handlers. Included by both
+//! (`bench/server/src/main.rs`) time the very same handlers. Included by both
 //! with `#[path]`; not a Cargo target of its own.
 
 use rocket::{get, routes, Route};
