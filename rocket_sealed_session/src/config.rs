@@ -11,6 +11,7 @@ use rocket::http::SameSite;
 use serde::{Deserialize, Deserializer};
 
 use super::error::Error;
+use super::seal::MAX_CHUNKS;
 use super::secret::{Secret, HOW_TO_MAKE_A_SECRET};
 
 /// The keys of the `session` table. An app that maps environment variables
@@ -28,6 +29,7 @@ pub const KEYS: &[&str] = &[
     "path",
     "domain",
     "clock_skew",
+    "max_chunks",
 ];
 
 /// The cookie-name prefix that binds a cookie to one host, secure, path `/`.
@@ -78,6 +80,10 @@ pub struct SessionConfig {
     /// Seconds an `iat` may lie in the future (clock skew between
     /// replicas). **(default: `5`)**
     pub clock_skew: u64,
+    /// The most cookies one session may be cut into when it does not fit
+    /// one (`name`, `name.1`, ...); 1 keeps every session in one cookie.
+    /// **(default: `1`)**
+    pub max_chunks: usize,
 }
 
 impl fmt::Debug for SessionConfig {
@@ -94,6 +100,7 @@ impl fmt::Debug for SessionConfig {
             .field("path", &self.path)
             .field("domain", &self.domain)
             .field("clock_skew", &self.clock_skew)
+            .field("max_chunks", &self.max_chunks)
             .finish()
     }
 }
@@ -115,6 +122,7 @@ struct RawConfig {
     path: Option<String>,
     domain: Option<String>,
     clock_skew: Option<u64>,
+    max_chunks: Option<usize>,
 }
 
 impl SessionConfig {
@@ -198,6 +206,7 @@ impl SessionConfig {
             path: raw.path.unwrap_or_else(|| "/".into()),
             domain: raw.domain.filter(|d| !d.is_empty()),
             clock_skew: raw.clock_skew.unwrap_or(5),
+            max_chunks: raw.max_chunks.unwrap_or(1),
         };
         config.check()?;
         Ok(config)
@@ -262,6 +271,12 @@ impl SessionConfig {
             return fail(format!(
                 "max_age = {} is out of range; use 1 to {MAX_MAX_AGE} seconds (400 days)",
                 self.max_age
+            ));
+        }
+        if self.max_chunks == 0 || self.max_chunks > MAX_CHUNKS {
+            return fail(format!(
+                "max_chunks = {} is out of range; use 1 (one cookie) to {MAX_CHUNKS}",
+                self.max_chunks
             ));
         }
         if !self.path.starts_with('/') || !self.path.bytes().all(is_attribute_byte) {
@@ -394,6 +409,15 @@ mod tests {
         assert!(warnings.iter().any(|w| w.contains("prints session cookies")), "{warnings:?}");
         for quiet in [LogLevel::Normal, LogLevel::Critical, LogLevel::Off] {
             assert!(config.launch_warnings("debug", quiet).is_empty(), "{quiet:?}");
+        }
+    }
+
+    #[test]
+    fn max_chunks_defaults_to_one_and_is_bounded() {
+        assert_eq!(SessionConfig::from_raw(raw(), "debug", &[]).unwrap().max_chunks, 1);
+        for bad in [0, MAX_CHUNKS + 1] {
+            let raw = RawConfig { max_chunks: Some(bad), ..raw() };
+            assert!(refusal(raw, "debug").contains("max_chunks"), "{bad}");
         }
     }
 

@@ -4,18 +4,9 @@
 use std::fmt::Write;
 
 use super::config::SessionConfig;
-use super::error::Error;
 
 /// Browsers keep a cookie only when its `Set-Cookie` fits in 4096 bytes.
 pub const COOKIE_BUDGET: usize = 4096;
-
-/// Passes a `Set-Cookie` of `needed` bytes, or says it is over the budget.
-pub(crate) fn within_budget(needed: usize) -> Result<usize, Error> {
-    match needed > COOKIE_BUDGET {
-        true => Err(Error::TooLarge { needed, budget: COOKIE_BUDGET }),
-        false => Ok(needed),
-    }
-}
 
 /// Writes `Set-Cookie` values for the configured cookie.
 #[derive(Debug, Clone)]
@@ -109,6 +100,39 @@ impl CookieWriter {
     pub fn removal(&self) -> &str {
         &self.removal
     }
+
+    /// The name of piece `index` of a session cut into several cookies:
+    /// the cookie name for 0, then `name.1`, `name.2`, ... (same prefix
+    /// rules, since the prefix is the same).
+    pub fn chunk_name(&self, index: usize) -> String {
+        match index {
+            0 => self.name.clone(),
+            index => format!("{}.{index}", self.name),
+        }
+    }
+
+    /// Bytes of a `Set-Cookie` for piece `index` apart from its value.
+    pub fn chunk_overhead(&self, index: usize, max_age: u64) -> usize {
+        self.live_len(0, max_age) + if index == 0 { 0 } else { 1 + decimal_digits(index as u64) }
+    }
+
+    /// The live cookie of piece `index`, holding `value`.
+    pub fn live_chunk(&self, index: usize, value: &str, max_age: u64) -> String {
+        let mut out = String::with_capacity(self.chunk_overhead(index, max_age) + value.len());
+        out.push_str(&self.chunk_name(index));
+        out.push('=');
+        out.push_str(value);
+        self.end_live(&mut out, max_age);
+        out
+    }
+
+    /// The removal cookie of piece `index` (0 is [`CookieWriter::removal`]).
+    pub fn chunk_removal(&self, index: usize) -> String {
+        match index {
+            0 => self.removal.clone(),
+            index => format!("{}.{index}={MAX_AGE}0{}", self.name, self.attributes),
+        }
+    }
 }
 
 /// RFC 6265 section 5.1.4: `cookie_path` matches `request_path` when they
@@ -147,6 +171,7 @@ mod tests {
             path: "/".into(),
             domain: None,
             clock_skew: 5,
+            max_chunks: 1,
         }
     }
 
@@ -175,6 +200,19 @@ mod tests {
         ] {
             assert_eq!(path_matches(request, cookie), matches, "{request} under {cookie}");
         }
+    }
+
+    #[test]
+    fn chunk_cookies_share_the_attributes_and_their_sizes_are_exact() {
+        let writer = CookieWriter::new(&config());
+        let live = writer.live_chunk(2, "abc", 60);
+        assert_eq!(live, "__Host-sid.2=abc; Max-Age=60; Path=/; Secure; HttpOnly; SameSite=Lax");
+        assert_eq!(writer.chunk_overhead(2, 60) + 3, live.len());
+        assert_eq!(writer.live_chunk(0, "abc", 60), writer.live("abc", 60));
+        assert_eq!(
+            writer.chunk_removal(3),
+            "__Host-sid.3=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=Lax"
+        );
     }
 
     #[test]

@@ -11,16 +11,16 @@ use rocket::figment::value::Value;
 use rocket::http::{ContentType, Header, Status};
 use rocket::{Build, Request, Response, Rocket};
 
+use super::chunks::{cut, pieces_needed, pieces_sent};
 use super::clock::{Clock, SystemClock};
-use super::cookie::within_budget;
 use super::envelope::{Lifetimes, Meta};
 use super::error::Error;
 use super::guard::SessionData;
 use super::keys::{hex, KeyAge, KeyRing};
-use super::seal::{Sealer, HEADER_LEN};
+use super::seal::{Sealer, HEADER_LEN, MAX_CHUNKS};
 use super::secret::Secret;
 use super::slot::{convert, ErasedPayload, Origin, Slot, SlotState};
-use super::state::{SessionState, Validator};
+use super::state::{CookieSource, SessionState, Validator};
 
 /// The fairing that makes [`Session`](super::Session) work. Attach it once.
 ///
@@ -175,8 +175,9 @@ fn removal_if_sent(state: &SlotState) -> Action {
 /// What sealing produced.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Sealed {
-    /// The whole `Set-Cookie` value.
-    Cookie(String),
+    /// The whole `Set-Cookie` values: one, or one per piece of a session
+    /// cut into several cookies.
+    Cookies(Vec<String>),
     /// The payload serializes like `T::default()`: nothing to keep.
     Empty,
 }
@@ -184,12 +185,16 @@ pub(crate) enum Sealed {
 /// Why a seal stopped before encrypting.
 enum Stop {
     Empty,
+    /// Too big for one cookie, and `max_chunks` allows several.
+    Chunked,
     Failed(Error),
 }
 
-/// Seals the session into a whole `Set-Cookie` value, within the budget.
+/// Seals the session into whole `Set-Cookie` values, within the budgets.
 /// The envelope is serialized once, straight into the seal buffer; the
-/// emptiness check and the size check read what was written.
+/// emptiness check and the size check read what was written. Only a
+/// session too big for one cookie is serialized again, to be sealed as
+/// pieces.
 fn seal(sessions: &SessionState, state: &mut SlotState, now: u64) -> Result<Sealed, Error> {
     state.meta.seen = now;
     // A lowered max_age is written into the cookie, so it holds on every replica.
@@ -204,28 +209,69 @@ fn seal(sessions: &SessionState, state: &mut SlotState, now: u64) -> Result<Seal
         if buf[data] == *payload.default_json() {
             return Err(Stop::Empty);
         }
-        within_budget(sessions.set_cookie_len(buf.len() - HEADER_LEN, max_age))
-            .map(drop)
-            .map_err(Stop::Failed)
+        let value_len = Sealer::sealed_len(buf.len() - HEADER_LEN);
+        match pieces_needed(&sessions.cookie, value_len, max_age, sessions.max_chunks) {
+            Ok(1) => Ok(()),
+            Ok(_) => Err(Stop::Chunked),
+            Err(err) => Err(Stop::Failed(err)),
+        }
     });
     match sealed {
         Ok(()) => {
             sessions.cookie.end_live(&mut set_cookie, max_age);
-            Ok(Sealed::Cookie(set_cookie))
+            Ok(Sealed::Cookies(vec![set_cookie]))
         }
+        Err(Stop::Chunked) => seal_in_pieces(sessions, meta, payload.as_ref(), max_age),
         Err(Stop::Empty) => Ok(Sealed::Empty),
         Err(Stop::Failed(err)) => Err(err),
     }
+}
+
+/// Seals a session as one chunked value and cuts it into its cookies.
+fn seal_in_pieces(
+    sessions: &SessionState,
+    meta: &Meta,
+    payload: &dyn ErasedPayload,
+    max_age: u64,
+) -> Result<Sealed, Error> {
+    let (value, pieces) = sessions.sealer.seal_chunked(
+        |buf| payload.write_envelope(meta, buf).map(drop).map_err(|err| Error::json(&err)),
+        |value_len| {
+            let pieces = pieces_needed(&sessions.cookie, value_len, max_age, sessions.max_chunks)?;
+            u8::try_from(pieces.max(2))
+                .map_err(|_| Error::TooLarge { needed: value_len, budget: 0 })
+        },
+    )?;
+    let cookies = cut(&value, usize::from(pieces))
+        .enumerate()
+        .map(|(index, piece)| sessions.cookie.live_chunk(index, piece, max_age))
+        .collect();
+    Ok(Sealed::Cookies(cookies))
 }
 
 /// Room reserved for a cookie value up front (a small session seals to
 /// about 150 to 400 characters).
 const TYPICAL_VALUE_LEN: usize = 512;
 
-/// Adds a session `Set-Cookie`, and the headers that keep any cache from
-/// storing it or handing it to another user.
-fn send_cookie(res: &mut Response<'_>, set_cookie: String) {
-    res.adjoin_header(Header::new("Set-Cookie", set_cookie));
+/// Adds the session's `Set-Cookie`s, removals for the piece cookies the
+/// request sent that these no longer use, and the header that keeps any
+/// cache from storing them.
+fn send_cookies(
+    req: &Request<'_>,
+    res: &mut Response<'_>,
+    sessions: &SessionState,
+    cookies: Vec<String>,
+) {
+    let used = cookies.len();
+    for set_cookie in cookies {
+        res.adjoin_header(Header::new("Set-Cookie", set_cookie));
+    }
+    if sessions.max_chunks > 1 || used > 1 {
+        let sent = pieces_sent(CookieSource::of(req).names(), sessions.cookie.name());
+        for index in (used.max(1)..MAX_CHUNKS).filter(|index| sent & (1 << index) != 0) {
+            res.adjoin_header(Header::new("Set-Cookie", sessions.cookie.chunk_removal(index)));
+        }
+    }
     res.set_raw_header("Cache-Control", "private, no-store");
 }
 
@@ -304,7 +350,7 @@ impl Fairing for Sessions {
         let now = sessions.clock.now();
         let action = match decide(state, now, &sessions.lifetimes) {
             Action::Save => match seal(sessions, state, now) {
-                Ok(Sealed::Cookie(set_cookie)) => return send_cookie(res, set_cookie),
+                Ok(Sealed::Cookies(cookies)) => return send_cookies(req, res, sessions, cookies),
                 Ok(Sealed::Empty) => removal_if_sent(state),
                 Err(err) => {
                     log::error!("{} {}: {err}; answering 500", req.method(), req.uri().path());
@@ -314,7 +360,8 @@ impl Fairing for Sessions {
             other => other,
         };
         if action == Action::Remove {
-            send_cookie(res, sessions.cookie.removal().to_owned());
+            // The removal of the plain name, then of every piece the request sent.
+            send_cookies(req, res, sessions, vec![sessions.cookie.removal().to_owned()]);
         }
     }
 }
@@ -365,6 +412,7 @@ mod tests {
             path: "/".into(),
             domain: None,
             clock_skew: 5,
+            max_chunks: 1,
         };
         let ring = KeyRing::new(&Secret::generate(), &[]).unwrap();
         let clock = Arc::new(crate::clock::ManualClock::new(1001));
@@ -381,7 +429,9 @@ mod tests {
         assert_eq!(removal_if_sent(&emptied), Action::Remove);
         let mut full = state(CURRENT, true, 7);
         match seal(&sessions, &mut full, 1001) {
-            Ok(Sealed::Cookie(c)) => assert!(c.starts_with("sid=") && c.contains("Max-Age=40")),
+            Ok(Sealed::Cookies(c)) => {
+                assert!(c.len() == 1 && c[0].starts_with("sid=") && c[0].contains("Max-Age=40"))
+            }
             other => panic!("{other:?}"),
         }
     }

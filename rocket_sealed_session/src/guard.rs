@@ -11,10 +11,11 @@ use rocket::{Ignite, Rocket, Sentinel};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::cookie::within_budget;
+use super::chunks::pieces_needed;
 use super::envelope::Meta;
 use super::error::Error;
 use super::keys::hex;
+use super::seal::Sealer;
 use super::slot::{Origin, Slot, SlotState};
 use super::state::SessionState;
 
@@ -110,8 +111,8 @@ impl<'r, T: SessionData> Session<'r, T> {
         self.update(|data| *data = value);
     }
 
-    /// Replaces the payload only if the sealed cookie still fits the
-    /// browser's budget; otherwise keeps the old payload and hands the
+    /// Replaces the payload only if the sealed session still fits the
+    /// budgets (one cookie, or `max_chunks` of them); otherwise keeps the old payload and hands the
     /// rejected value back, so the app can refuse gracefully instead of the
     /// fairing answering 500.
     ///
@@ -121,7 +122,7 @@ impl<'r, T: SessionData> Session<'r, T> {
     /// `(value, Error::Payload(..))` when it does not serialize.
     pub fn try_set(&self, value: T) -> Result<(), (T, Error)> {
         let previous = self.with(|state| std::mem::replace(state.typed_mut::<T>(), value));
-        let verdict = self.sealed_len().and_then(within_budget);
+        let verdict = self.cookies_needed();
         self.with(|state| match verdict {
             Ok(_) => {
                 state.dirty = true;
@@ -234,6 +235,34 @@ impl<'r, T: SessionData> Session<'r, T> {
             // Counted, not written: no plaintext copy is left on the heap.
             let plaintext_len = state.payload.envelope_len(&meta).map_err(|e| Error::json(&e))?;
             Ok(sessions.set_cookie_len(plaintext_len, meta.max_age_at(now, &sessions.lifetimes)))
+        })
+    }
+
+    /// How many cookies the session would take if it were saved now: 1, or
+    /// up to the configured `max_chunks` for a session cut into pieces.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TooLarge`] when it fits no allowed layout;
+    /// [`Error::Payload`] when the payload does not serialize.
+    pub fn cookies_needed(&self) -> Result<usize, Error> {
+        let sessions = self.sessions;
+        let now = sessions.clock.now();
+        self.with(|state| {
+            let mut meta = state.meta.clone();
+            meta.seen = now;
+            meta.exp = meta.absolute_deadline(&sessions.lifetimes);
+            if meta.id.is_empty() {
+                meta.id = "x".repeat(super::envelope::SESSION_ID_CHARS);
+            }
+            let plaintext_len = state.payload.envelope_len(&meta).map_err(|e| Error::json(&e))?;
+            let max_age = meta.max_age_at(now, &sessions.lifetimes);
+            pieces_needed(
+                &sessions.cookie,
+                Sealer::sealed_len(plaintext_len),
+                max_age,
+                sessions.max_chunks,
+            )
         })
     }
 

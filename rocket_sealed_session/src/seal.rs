@@ -1,9 +1,21 @@
-//! Bytes to cookie value and back: wire format v1.
+//! Bytes to cookie value and back: wire format v1, and its chunked form.
 //!
 //! ```text
 //! cookie value = base64url_nopad( 0x01 | key_id[4] | nonce[24] | ciphertext | tag[16] )
 //! AAD          = 0x01 | key_id[4] | cookie name
 //! ```
+//!
+//! A session too big for one cookie (when `max_chunks` allows) is sealed
+//! once, with version byte `0x02` and the number of chunks `n` in the AAD,
+//! and its base64 is cut into `n` consecutive pieces:
+//!
+//! ```text
+//! sealed = base64url_nopad( 0x02 | key_id[4] | nonce[24] | ciphertext | tag[16] )
+//! AAD    = 0x02 | key_id[4] | n | cookie name
+//! ```
+//!
+//! It opens only whole: a missing, extra, reordered or foreign piece changes
+//! the concatenation or `n`, and the tag check fails.
 //!
 //! The AEAD is XAES-256-GCM (C2SP), whose 192-bit nonces are drawn from the
 //! OS RNG for every seal: no nonce-reuse budget to track. The cookie name is
@@ -21,8 +33,12 @@ use super::envelope::fill_random;
 use super::error::Error;
 use super::keys::{KeyAge, KeyRing, SessionKey, KEY_ID_LEN};
 
-/// The format version byte, first in every cookie.
+/// The format version byte, first in every single-cookie value.
 pub const VERSION: u8 = 0x01;
+/// The version byte of a session sealed across several cookies.
+pub const VERSION_CHUNKED: u8 = 0x02;
+/// The most cookies one session may be cut into.
+pub const MAX_CHUNKS: usize = 16;
 /// Bytes of XAES-256-GCM nonce.
 pub const NONCE_LEN: usize = 24;
 /// Bytes of GCM tag.
@@ -62,6 +78,7 @@ const _: () = assert!(NONCE_LEN == 24 && TAG_LEN == 16, "XAES-256-GCM sizes");
 #[derive(Debug, Clone)]
 pub struct Sealer {
     ring: KeyRing,
+    cookie_name: String,
     /// The AAD of each key of the ring, current first (computed once).
     aads: Vec<Vec<u8>>,
 }
@@ -95,7 +112,7 @@ impl Sealer {
     /// A sealer for cookies named `cookie_name`.
     pub fn new(ring: KeyRing, cookie_name: &str) -> Sealer {
         let aads = ring.all().map(|key| aad(key, cookie_name)).collect();
-        Sealer { ring, aads }
+        Sealer { ring, aads, cookie_name: cookie_name.to_owned() }
     }
 
     /// The key ring.
@@ -169,27 +186,92 @@ impl Sealer {
         out: &mut String,
         write: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
     ) -> Result<(), E> {
+        self.seal_format(nonce, out, write, |_| Ok((VERSION, None)))
+    }
+
+    /// Seals what `write` appends as one value to cut into pieces: `pieces`
+    /// gets the length in characters of the sealed value and says into how
+    /// many cookies it goes (at least 2, at most [`MAX_CHUNKS`]), or stops.
+    /// Returns the whole value and the number of pieces.
+    ///
+    /// # Errors
+    ///
+    /// Whatever `write` or `pieces` returns.
+    pub fn seal_chunked<E>(
+        &self,
+        write: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+        pieces: impl FnOnce(usize) -> Result<u8, E>,
+    ) -> Result<(String, u8), E> {
+        let mut nonce = [0u8; NONCE_LEN];
+        fill_random(&mut nonce);
+        let mut value = String::new();
+        let mut count = 0;
+        self.seal_format(&nonce, &mut value, write, |value_len| {
+            count = pieces(value_len)?;
+            Ok((VERSION_CHUNKED, Some(count)))
+        })?;
+        Ok((value, count))
+    }
+
+    /// The one seal: header, plaintext, then the version and chunk count
+    /// `format` picks from the sealed length, encryption in place, base64.
+    fn seal_format<E>(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        out: &mut String,
+        write: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+        format: impl FnOnce(usize) -> Result<(u8, Option<u8>), E>,
+    ) -> Result<(), E> {
         let key = self.ring.current();
         let mut buf = Vec::with_capacity(SEAL_BUFFER_CAPACITY);
         buf.extend_from_slice(&[VERSION]);
         buf.extend_from_slice(&key.id());
         buf.extend_from_slice(nonce);
-        if let Err(err) = write(&mut buf) {
-            buf.zeroize(); // it holds plaintext that will never be sealed
-            return Err(err);
-        }
+        let chosen =
+            write(&mut buf).and_then(|()| format(Self::sealed_len(buf.len() - HEADER_LEN)));
+        let (version, chunks) = match chosen {
+            Ok(chosen) => chosen,
+            Err(err) => {
+                buf.zeroize(); // it holds plaintext that will never be sealed
+                return Err(err);
+            }
+        };
+        buf[0] = version;
+        let chunked_aad;
+        let aad = match chunks {
+            None => &self.aads[0],
+            Some(count) => {
+                chunked_aad = aad_chunked(key, count, &self.cookie_name);
+                &chunked_aad
+            }
+        };
         // From here on the buffer holds only ciphertext: nothing to wipe.
         let tag = key
             .cipher()
-            .encrypt_inout_detached(
-                &Nonce::from(*nonce),
-                &self.aads[0],
-                (&mut buf[HEADER_LEN..]).into(),
-            )
+            .encrypt_inout_detached(&Nonce::from(*nonce), aad, (&mut buf[HEADER_LEN..]).into())
             .unwrap_or_else(|_| panic!("a session cookie is far below the XAES-256-GCM limit"));
         buf.extend_from_slice(&tag);
         URL_SAFE_NO_PAD.encode_string(buf.as_slice(), out);
         Ok(())
+    }
+
+    /// Opens a session sealed across `pieces.len()` cookies, given their
+    /// values in order (the first is the plain cookie name's).
+    ///
+    /// # Errors
+    ///
+    /// As [`Sealer::open`]; any missing, extra, reordered or foreign piece
+    /// gives [`Error::Invalid`].
+    pub fn open_chunked(&self, pieces: &[&str]) -> Result<Opened, Error> {
+        let count = u8::try_from(pieces.len()).map_err(|_| Error::Invalid)?;
+        if !(2..=MAX_CHUNKS).contains(&pieces.len()) {
+            return Err(Error::Invalid);
+        }
+        let whole: String = pieces.concat();
+        if whole.len() > MAX_VALUE_LEN * MAX_CHUNKS {
+            return Err(Error::Invalid);
+        }
+        self.open_format(&whole, VERSION_CHUNKED, Some(count))
     }
 
     /// Opens a cookie value.
@@ -201,45 +283,68 @@ impl Sealer {
     /// cookie of this name sealed by one of our keys.
     pub fn open(&self, value: &str) -> Result<Opened, Error> {
         self.precheck(value)?;
+        self.open_format(value, VERSION, None)
+    }
+
+    fn open_format(&self, value: &str, version: u8, chunks: Option<u8>) -> Result<Opened, Error> {
+        if value.len() < Self::sealed_len(0) {
+            return Err(Error::Invalid);
+        }
         let buf = Zeroizing::new(URL_SAFE_NO_PAD.decode(value).map_err(|_| Error::Invalid)?);
-        if buf[0] != VERSION {
+        if buf[0] != version {
             return Err(Error::Invalid);
         }
         let key_id: [u8; KEY_ID_LEN] =
             buf[1..1 + KEY_ID_LEN].try_into().map_err(|_| Error::Invalid)?;
         let (index, key, key_age) = self.lookup(key_id).ok_or(Error::UnknownKey)?;
+        let chunked_aad;
+        let aad = match chunks {
+            None => &self.aads[index],
+            Some(count) => {
+                chunked_aad = aad_chunked(key, count, &self.cookie_name);
+                &chunked_aad
+            }
+        };
         let mut buf = buf;
         let (header, rest) = buf.split_at_mut(HEADER_LEN);
         let (ciphertext, tag) = rest.split_at_mut(rest.len() - TAG_LEN);
         let nonce = Nonce::try_from(&header[1 + KEY_ID_LEN..]).map_err(|_| Error::Invalid)?;
         let tag = Tag::try_from(&*tag).map_err(|_| Error::Invalid)?;
         key.cipher()
-            .decrypt_inout_detached(&nonce, &self.aads[index], ciphertext.into(), &tag)
+            .decrypt_inout_detached(&nonce, aad, ciphertext.into(), &tag)
             .map_err(|_| Error::Invalid)?;
         Ok(Opened { buf, key_age, key_id })
     }
 
     /// The checks [`Sealer::open`] makes before any decryption: the length,
     /// the version byte and a key id of this ring, read from the first eight
-    /// characters only. A value that passes costs one AEAD attempt to open.
+    /// characters only. Returns the version: [`VERSION`] for a single value,
+    /// [`VERSION_CHUNKED`] for the first piece of a chunked one. A value that
+    /// passes costs one AEAD attempt to open.
     ///
     /// # Errors
     ///
     /// [`Error::UnknownKey`] for a key id not in the ring; [`Error::Invalid`]
     /// for a value of the wrong size or version.
-    pub fn precheck(&self, value: &str) -> Result<(), Error> {
-        if value.len() > MAX_VALUE_LEN || value.len() < Self::sealed_len(0) {
+    pub fn precheck(&self, value: &str) -> Result<u8, Error> {
+        if value.len() > MAX_VALUE_LEN || value.len() < 8 {
             return Err(Error::Invalid);
         }
         // 8 base64 characters are 6 bytes: version, key id, one nonce byte.
         let head = value.get(..8).ok_or(Error::Invalid)?;
         let head = URL_SAFE_NO_PAD.decode(head).map_err(|_| Error::Invalid)?;
-        if head[0] != VERSION {
+        let version = head[0];
+        if version != VERSION && version != VERSION_CHUNKED {
+            return Err(Error::Invalid);
+        }
+        // A single value must be a whole sealed value; the first piece of a
+        // chunked one may be shorter than that.
+        if version == VERSION && value.len() < Self::sealed_len(0) {
             return Err(Error::Invalid);
         }
         let key_id: [u8; KEY_ID_LEN] =
             head[1..1 + KEY_ID_LEN].try_into().map_err(|_| Error::Invalid)?;
-        self.ring.find(key_id).map(drop).ok_or(Error::UnknownKey)
+        self.ring.find(key_id).map(|_| version).ok_or(Error::UnknownKey)
     }
 
     fn lookup(&self, id: [u8; KEY_ID_LEN]) -> Option<(usize, &SessionKey, KeyAge)> {
@@ -247,6 +352,16 @@ impl Sealer {
         let index = self.ring.all().position(|k| k.id() == id)?;
         Some((index, key, age))
     }
+}
+
+/// The AAD of a chunked seal: version 2, key id, number of pieces, name.
+fn aad_chunked(key: &SessionKey, count: u8, cookie_name: &str) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(2 + KEY_ID_LEN + cookie_name.len());
+    aad.push(VERSION_CHUNKED);
+    aad.extend_from_slice(&key.id());
+    aad.push(count);
+    aad.extend_from_slice(cookie_name.as_bytes());
+    aad
 }
 
 fn aad(key: &SessionKey, cookie_name: &str) -> Vec<u8> {
@@ -389,6 +504,49 @@ mod tests {
         let rotated = Sealer::new(KeyRing::new(&new, std::slice::from_ref(&old)).unwrap(), "sid");
         assert_eq!(rotated.open(&value).unwrap().key_age(), KeyAge::Old);
         assert_eq!(rotated.open(&rotated.seal(b"{}")).unwrap().key_age(), KeyAge::Current);
+    }
+
+    fn split(value: &str, pieces: usize) -> Vec<&str> {
+        let size = value.len().div_ceil(pieces);
+        (0..pieces)
+            .map(|i| &value[(i * size).min(value.len())..((i + 1) * size).min(value.len())])
+            .collect()
+    }
+
+    fn sealed_in(sealer: &Sealer, plaintext: &[u8], pieces: u8) -> String {
+        let write = |buf: &mut Vec<u8>| {
+            buf.extend_from_slice(plaintext);
+            Ok::<(), ()>(())
+        };
+        let (value, count) = sealer.seal_chunked(write, |_| Ok(pieces)).unwrap();
+        assert_eq!(count, pieces);
+        value
+    }
+
+    #[test]
+    fn a_chunked_seal_opens_only_whole_in_order_with_its_count() {
+        let secret = Secret::generate();
+        let sealer = sealer(&secret, "sid");
+        let plaintext = vec![b'x'; 5000];
+        let value = sealed_in(&sealer, &plaintext, 3);
+        let pieces = split(&value, 3);
+        assert_eq!(sealer.open_chunked(&pieces).unwrap().plaintext(), &plaintext[..]);
+        // Missing, extra, reordered pieces; the whole value as one cookie.
+        assert!(sealer.open_chunked(&pieces[..2]).is_err(), "missing");
+        let extra = [pieces[0], pieces[1], pieces[2], "AAAA"];
+        assert!(sealer.open_chunked(&extra).is_err(), "extra");
+        assert!(sealer.open_chunked(&[pieces[0], pieces[2], pieces[1]]).is_err(), "reordered");
+        assert!(sealer.open(&value).is_err(), "a chunked seal is not a v1 cookie");
+        // Cut differently: same concatenation, other count.
+        let two = split(&value, 2);
+        assert_eq!(sealer.open_chunked(&two).unwrap_err(), Error::Invalid, "count in the AAD");
+        // A piece of another chunked session of the same key.
+        let other = sealed_in(&sealer, &plaintext, 3);
+        let foreign = [pieces[0], split(&other, 3)[1], pieces[2]];
+        assert!(sealer.open_chunked(&foreign).is_err(), "foreign");
+        // Another cookie name.
+        assert!(self::sealer(&secret, "other").open_chunked(&pieces).is_err(), "name");
+        assert_eq!(sealer.precheck(pieces[0]), Ok(VERSION_CHUNKED));
     }
 
     #[test]

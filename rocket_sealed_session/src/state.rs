@@ -1,6 +1,7 @@
 //! [`SessionState`]: what the fairing builds at ignite and manages, and the
 //! open path that turns a request's cookie into a [`SlotState`].
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use rocket::Request;
@@ -12,7 +13,7 @@ use super::config::SessionConfig;
 use super::cookie::CookieWriter;
 use super::envelope::{EnvelopeOwned, Lifetimes, Meta};
 use super::error::Error;
-use super::seal::Sealer;
+use super::seal::{Opened, Sealer, MAX_CHUNKS, VERSION_CHUNKED};
 use super::slot::{ErasedPayload, Origin, SlotState};
 
 /// The application's revocation check, type-erased: sees the request, the
@@ -36,10 +37,10 @@ pub(crate) const MAX_AEAD_ATTEMPTS: usize = 256;
 /// RFC 6265 does; the name must then equal `name` byte for byte (no
 /// percent-decoding, no Unicode trimming, no case folding), and the value
 /// is taken as sent (one pair of surrounding double quotes removed).
-pub(crate) fn header_cookie_values<'r>(
+pub(crate) fn header_cookie_values<'r, 'n>(
     req: &'r Request<'_>,
-    name: &'r str,
-) -> impl Iterator<Item = &'r str> + 'r {
+    name: &'n str,
+) -> impl Iterator<Item = &'r str> + use<'r, 'n> {
     req.headers()
         .get("Cookie")
         .flat_map(|header| header.split(';'))
@@ -58,6 +59,58 @@ pub(crate) fn exact_name_value<'a>(pair: &'a str, name: &str) -> Option<&'a str>
     Some(value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value))
 }
 
+/// Where a request's cookies are read: its raw `Cookie` headers, or, only
+/// when it has none, Rocket's jar. Only Rocket's local client puts cookies
+/// in the jar without a `Cookie` header; a real request's jar is parsed
+/// from the header (percent-decoding names), so it is never read then.
+pub(crate) enum CookieSource<'a, 'r> {
+    /// The raw `Cookie` headers.
+    Headers(&'a Request<'r>),
+    /// Rocket's jar (the local client).
+    Jar(&'a Request<'r>),
+}
+
+impl<'a, 'r> CookieSource<'a, 'r> {
+    /// The source for `req`.
+    pub(crate) fn of(req: &'a Request<'r>) -> Self {
+        match req.headers().contains("Cookie") {
+            true => CookieSource::Headers(req),
+            false => CookieSource::Jar(req),
+        }
+    }
+
+    /// The names of every cookie of the request, as sent.
+    pub(crate) fn names(&self) -> impl Iterator<Item = String> + '_ {
+        let names: Vec<String> = match self {
+            CookieSource::Headers(req) => req
+                .headers()
+                .get("Cookie")
+                .flat_map(|header| header.split(';'))
+                .filter_map(|pair| pair.trim_matches([' ', '\t']).split_once('='))
+                .map(|(name, _)| name.to_owned())
+                .collect(),
+            CookieSource::Jar(req) => req.cookies().iter().map(|c| c.name().to_owned()).collect(),
+        };
+        names.into_iter()
+    }
+
+    /// Every value of the cookie named exactly `name`, in order.
+    pub(crate) fn values(&self, name: &str) -> Vec<Cow<'a, str>> {
+        match self {
+            CookieSource::Headers(req) => {
+                header_cookie_values(req, name).map(Cow::Borrowed).collect()
+            }
+            CookieSource::Jar(req) => req
+                .cookies()
+                .get(name)
+                .filter(|cookie| cookie.name() == name)
+                .map(|cookie| Cow::Owned(cookie.value().to_owned()))
+                .into_iter()
+                .collect(),
+        }
+    }
+}
+
 /// The ready-to-use session machinery, managed by Rocket after ignite.
 pub(crate) struct SessionState {
     pub(crate) sealer: Sealer,
@@ -65,6 +118,8 @@ pub(crate) struct SessionState {
     pub(crate) lifetimes: Lifetimes,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) validator: Option<Validator>,
+    /// The most cookies one session may be cut into.
+    pub(crate) max_chunks: usize,
 }
 
 impl SessionState {
@@ -85,6 +140,7 @@ impl SessionState {
             },
             clock,
             validator,
+            max_chunks: config.max_chunks,
         }
     }
 
@@ -108,17 +164,11 @@ impl SessionState {
         T: Serialize + DeserializeOwned + Default + Send + Sync + 'static,
     {
         let now = self.clock.now();
-        let name = self.cookie.name();
-        let outcome = match req.headers().contains("Cookie") {
-            true => self.open_candidates::<T>(header_cookie_values(req, name), now, req),
-            // Only Rocket's local client puts cookies in the jar without a
-            // `Cookie` header; a real request's jar is parsed from the header
-            // (percent-decoding names), so it is never read when one exists.
-            false => req
-                .cookies()
-                .get(name)
-                .filter(|c| c.name() == name)
-                .map(|cookie| self.open_value::<T>(cookie.value(), now, req)),
+        let source = CookieSource::of(req);
+        let firsts = source.values(self.cookie.name());
+        let outcome = match firsts.is_empty() {
+            true => None,
+            false => self.open_candidates::<T>(&firsts, &source, now, req),
         };
         match outcome {
             Some(Ok((meta, data, origin))) => SlotState {
@@ -144,9 +194,10 @@ impl SessionState {
 
     /// Applies the several-cookies rule of [`SessionState::open`] to the
     /// candidate values; `None` when there were none.
-    fn open_candidates<'v, T>(
+    fn open_candidates<T>(
         &self,
-        values: impl Iterator<Item = &'v str>,
+        values: &[Cow<'_, str>],
+        source: &CookieSource<'_, '_>,
         now: u64,
         req: &Request<'_>,
     ) -> Option<Result<(Meta, T, Origin), Error>>
@@ -157,10 +208,14 @@ impl SessionState {
         let mut last_failure = None;
         let mut tried: Vec<&str> = Vec::new();
         for value in values {
-            if let Err(err) = self.sealer.precheck(value) {
-                last_failure = Some(err);
-                continue;
-            }
+            let value = value.as_ref();
+            let version = match self.sealer.precheck(value) {
+                Ok(version) => version,
+                Err(err) => {
+                    last_failure = Some(err);
+                    continue;
+                }
+            };
             if tried.contains(&value) {
                 continue; // an identical copy costs nothing more
             }
@@ -171,7 +226,11 @@ impl SessionState {
                 );
                 break;
             }
-            match self.open_value::<T>(value, now, req) {
+            let opened = match version {
+                VERSION_CHUNKED => self.open_pieces(value, source),
+                _ => self.sealer.open(value),
+            };
+            match opened.and_then(|opened| self.open_sealed::<T>(opened, now, req)) {
                 Ok(opened) => match &chosen {
                     None => chosen = Some(opened),
                     Some((first, ..)) if first.id == opened.0.id => {}
@@ -185,6 +244,26 @@ impl SessionState {
             (None, Some(err)) => Some(Err(err)),
             (None, None) => None,
         }
+    }
+
+    /// Opens a session cut into pieces: `first` is the value of the plain
+    /// name; the others are the values of `name.1`, `name.2`, ... up to the
+    /// first name the request does not carry. A piece name with two
+    /// different values is ambiguous (one may have been tossed).
+    fn open_pieces(&self, first: &str, source: &CookieSource<'_, '_>) -> Result<Opened, Error> {
+        let mut rest: Vec<Cow<'_, str>> = Vec::new();
+        for index in 1..MAX_CHUNKS {
+            let mut values = source.values(&self.cookie.chunk_name(index));
+            values.dedup();
+            match values.len() {
+                0 => break,
+                1 => rest.extend(values),
+                _ => return Err(Error::Ambiguous),
+            }
+        }
+        let pieces: Vec<&str> =
+            std::iter::once(first).chain(rest.iter().map(|piece| piece.as_ref())).collect();
+        self.sealer.open_chunked(&pieces)
     }
 
     /// A new, empty session.
@@ -202,16 +281,15 @@ impl SessionState {
         }
     }
 
-    fn open_value<T>(
+    fn open_sealed<T>(
         &self,
-        value: &str,
+        opened: Opened,
         now: u64,
         req: &Request<'_>,
     ) -> Result<(Meta, T, Origin), Error>
     where
         T: Serialize + DeserializeOwned + Default + Send + Sync + 'static,
     {
-        let opened = self.sealer.open(value)?;
         let envelope: EnvelopeOwned<T> =
             serde_json::from_slice(opened.plaintext()).map_err(|err| Error::json(&err))?;
         let (meta, data) = envelope.split();
