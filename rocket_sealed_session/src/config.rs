@@ -30,6 +30,7 @@ pub const KEYS: &[&str] = &[
     "domain",
     "clock_skew",
     "max_chunks",
+    "max_lifetime",
 ];
 
 /// The cookie-name prefix that binds a cookie to one host, secure, path `/`.
@@ -84,6 +85,10 @@ pub struct SessionConfig {
     /// one (`name`, `name.1`, ...); 1 keeps every session in one cookie.
     /// **(default: `1`)**
     pub max_chunks: usize,
+    /// The longest absolute lifetime, in seconds, a handler may give one
+    /// session with `Session::set_lifetime` ("remember me"); at least
+    /// `max_age`. **(default: `max_age`)**
+    pub max_lifetime: u64,
 }
 
 impl fmt::Debug for SessionConfig {
@@ -101,6 +106,7 @@ impl fmt::Debug for SessionConfig {
             .field("domain", &self.domain)
             .field("clock_skew", &self.clock_skew)
             .field("max_chunks", &self.max_chunks)
+            .field("max_lifetime", &self.max_lifetime)
             .finish()
     }
 }
@@ -123,6 +129,7 @@ struct RawConfig {
     domain: Option<String>,
     clock_skew: Option<u64>,
     max_chunks: Option<usize>,
+    max_lifetime: Option<u64>,
 }
 
 impl SessionConfig {
@@ -192,13 +199,14 @@ impl SessionConfig {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let max_age = raw.max_age.unwrap_or(86_400);
         let config = SessionConfig {
             secret,
             old_secrets,
             cookie_name: raw
                 .cookie_name
                 .unwrap_or_else(|| if release { "__Host-sid" } else { "sid" }.into()),
-            max_age: raw.max_age.unwrap_or(86_400),
+            max_age,
             idle_timeout: raw.idle_timeout.unwrap_or(0),
             same_site: raw.same_site.unwrap_or(SameSite::Lax),
             secure: raw.secure.unwrap_or(!debug),
@@ -207,6 +215,7 @@ impl SessionConfig {
             domain: raw.domain.filter(|d| !d.is_empty()),
             clock_skew: raw.clock_skew.unwrap_or(5),
             max_chunks: raw.max_chunks.unwrap_or(1),
+            max_lifetime: raw.max_lifetime.unwrap_or(max_age),
         };
         config.check()?;
         Ok(config)
@@ -271,6 +280,12 @@ impl SessionConfig {
             return fail(format!(
                 "max_age = {} is out of range; use 1 to {MAX_MAX_AGE} seconds (400 days)",
                 self.max_age
+            ));
+        }
+        if self.max_lifetime < self.max_age || self.max_lifetime > MAX_MAX_AGE {
+            return fail(format!(
+                "max_lifetime = {} is out of range; use max_age ({}) to {MAX_MAX_AGE} seconds",
+                self.max_lifetime, self.max_age
             ));
         }
         if self.max_chunks == 0 || self.max_chunks > MAX_CHUNKS {
@@ -410,6 +425,16 @@ mod tests {
         for quiet in [LogLevel::Normal, LogLevel::Critical, LogLevel::Off] {
             assert!(config.launch_warnings("debug", quiet).is_empty(), "{quiet:?}");
         }
+    }
+
+    #[test]
+    fn max_lifetime_defaults_to_max_age_and_is_at_least_that() {
+        let config = SessionConfig::from_raw(raw(), "debug", &[]).unwrap();
+        assert_eq!(config.max_lifetime, config.max_age);
+        let raw_lower = RawConfig { max_age: Some(100), max_lifetime: Some(99), ..raw() };
+        assert!(refusal(raw_lower, "debug").contains("max_lifetime"));
+        let raw_ok = RawConfig { max_lifetime: Some(30 * 86_400), ..raw() };
+        assert_eq!(SessionConfig::from_raw(raw_ok, "debug", &[]).unwrap().max_lifetime, 2_592_000);
     }
 
     #[test]

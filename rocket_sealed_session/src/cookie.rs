@@ -172,6 +172,7 @@ mod tests {
             domain: None,
             clock_skew: 5,
             max_chunks: 1,
+            max_lifetime: 86_400,
         }
     }
 

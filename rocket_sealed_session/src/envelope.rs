@@ -9,6 +9,10 @@
 //!
 //! `iat` is when the session was created, `exp` the absolute deadline,
 //! `seen` when it was last sealed (the idle deadline is `seen + idle_timeout`).
+//! A session given its own lifetime ("remember me") also carries
+//! `"life":<seconds>` before `data`; the field is absent otherwise, so the
+//! envelope of every other session is byte for byte the v1 shape, and
+//! replicas that predate it ignore it.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -36,6 +40,10 @@ pub struct Meta {
     pub exp: u64,
     /// Last sealed (Unix seconds): dead when `now >= seen + idle_timeout`.
     pub seen: u64,
+    /// The session's own absolute lifetime in seconds, if a handler gave it
+    /// one ([`Session::set_lifetime`](crate::Session::set_lifetime));
+    /// bounded by `max_lifetime` as configured now.
+    pub life: Option<u64>,
 }
 
 /// The lifetime rules of the configuration, in seconds.
@@ -47,20 +55,38 @@ pub struct Lifetimes {
     pub idle_timeout: u64,
     /// How far in the future an `iat` may lie (clock skew between replicas).
     pub clock_skew: u64,
+    /// The longest lifetime a handler may give one session.
+    pub max_lifetime: u64,
 }
 
 impl Meta {
     /// A brand-new session created at `now`. Its id is empty until the
     /// session is first saved or asked for it (most are never saved).
     pub fn fresh(now: u64, lifetimes: &Lifetimes) -> Meta {
-        Meta { id: String::new(), iat: now, exp: now.saturating_add(lifetimes.max_age), seen: now }
+        let exp = now.saturating_add(lifetimes.max_age);
+        Meta { id: String::new(), iat: now, exp, seen: now, life: None }
     }
 
     /// The absolute deadline in force now (Unix seconds): the sealed `exp`,
-    /// or `iat + max_age` as configured now if that is earlier, so that a
-    /// lowered `max_age` also bounds cookies issued before the change.
+    /// or creation plus the lifetime allowed now if that is earlier. The
+    /// lifetime allowed is `max_age` as configured now, or the session's
+    /// own `life` bounded by `max_lifetime` as configured now; so a lowered
+    /// `max_age` or `max_lifetime` also bounds cookies issued before it.
     pub fn absolute_deadline(&self, lifetimes: &Lifetimes) -> u64 {
-        self.exp.min(self.iat.saturating_add(lifetimes.max_age))
+        let allowed = match self.life {
+            Some(life) => life.min(lifetimes.max_lifetime),
+            None => lifetimes.max_age,
+        };
+        self.exp.min(self.iat.saturating_add(allowed))
+    }
+
+    /// Gives the session its own absolute lifetime from its creation,
+    /// bounded by `max_lifetime`; returns the lifetime applied (seconds).
+    pub fn set_lifetime(&mut self, seconds: u64, lifetimes: &Lifetimes) -> u64 {
+        let life = seconds.clamp(1, lifetimes.max_lifetime);
+        self.life = Some(life);
+        self.exp = self.iat.saturating_add(life);
+        life
     }
 
     /// The nearest deadline in force now (Unix seconds): the absolute one,
@@ -127,13 +153,17 @@ pub(crate) struct EnvelopeOwned<T> {
     pub iat: u64,
     pub exp: u64,
     pub seen: u64,
+    #[serde(default)]
+    pub life: Option<u64>,
     pub data: T,
 }
 
 impl<T> EnvelopeOwned<T> {
     /// Splits into meta and payload.
     pub fn split(self) -> (Meta, T) {
-        (Meta { id: self.id, iat: self.iat, exp: self.exp, seen: self.seen }, self.data)
+        let meta =
+            Meta { id: self.id, iat: self.iat, exp: self.exp, seen: self.seen, life: self.life };
+        (meta, self.data)
     }
 }
 
@@ -187,6 +217,10 @@ pub(crate) fn write_envelope<T: Serialize + ?Sized, W: EnvelopeSink>(
         out.write_all(label).map_err(serde_json::Error::io)?;
         serde_json::to_writer(&mut *out, &value)?;
     }
+    if let Some(life) = meta.life {
+        out.write_all(b",\"life\":").map_err(serde_json::Error::io)?;
+        serde_json::to_writer(&mut *out, &life)?;
+    }
     out.write_all(b",\"data\":").map_err(serde_json::Error::io)?;
     let start = out.position();
     serde_json::to_writer(&mut *out, data)?;
@@ -199,11 +233,13 @@ pub(crate) fn write_envelope<T: Serialize + ?Sized, W: EnvelopeSink>(
 mod tests {
     use super::*;
 
-    const LIFE: Lifetimes = Lifetimes { max_age: 100, idle_timeout: 0, clock_skew: 5 };
-    const IDLE: Lifetimes = Lifetimes { max_age: 100, idle_timeout: 30, clock_skew: 5 };
+    const LIFE: Lifetimes =
+        Lifetimes { max_age: 100, idle_timeout: 0, clock_skew: 5, max_lifetime: 1000 };
+    const IDLE: Lifetimes =
+        Lifetimes { max_age: 100, idle_timeout: 30, clock_skew: 5, max_lifetime: 1000 };
 
     fn meta(iat: u64, seen: u64, exp: u64) -> Meta {
-        Meta { id: "x".into(), iat, exp, seen }
+        Meta { id: "x".into(), iat, exp, seen, life: None }
     }
 
     #[test]
@@ -225,7 +261,8 @@ mod tests {
     #[test]
     fn a_lowered_max_age_bounds_a_cookie_sealed_with_a_longer_one() {
         let long_lived = meta(1000, 1000, 1000 + 34_560_000);
-        let now_configured = Lifetimes { max_age: 1, idle_timeout: 0, clock_skew: 5 };
+        let now_configured =
+            Lifetimes { max_age: 1, idle_timeout: 0, clock_skew: 5, max_lifetime: 1000 };
         assert_eq!(long_lived.check_alive(1000, &now_configured), Ok(()));
         assert_eq!(long_lived.check_alive(1001, &now_configured), Err(Error::Expired));
         assert_eq!(long_lived.max_age_at(1000, &now_configured), 1);
@@ -236,16 +273,36 @@ mod tests {
     #[test]
     fn a_raised_max_age_does_not_extend_a_sealed_deadline() {
         let sealed = meta(1000, 1000, 1100);
-        let raised = Lifetimes { max_age: 10_000, idle_timeout: 0, clock_skew: 5 };
+        let raised =
+            Lifetimes { max_age: 10_000, idle_timeout: 0, clock_skew: 5, max_lifetime: 1000 };
         assert_eq!(sealed.check_alive(1100, &raised), Err(Error::Expired));
     }
 
     #[test]
     fn a_lowered_idle_timeout_bounds_a_quiet_cookie() {
         let m = meta(1000, 1000, 1100);
-        let idle = Lifetimes { max_age: 100, idle_timeout: 10, clock_skew: 5 };
+        let idle = Lifetimes { max_age: 100, idle_timeout: 10, clock_skew: 5, max_lifetime: 1000 };
         assert_eq!(m.check_alive(1009, &idle), Ok(()));
         assert_eq!(m.check_alive(1010, &idle), Err(Error::Expired));
+    }
+
+    #[test]
+    fn a_session_lifetime_is_bounded_by_max_lifetime_now_and_sealed_with_it() {
+        let mut m = meta(1000, 1000, 1100);
+        assert_eq!(m.set_lifetime(500, &LIFE), 500, "longer than max_age, within max_lifetime");
+        assert_eq!((m.exp, m.absolute_deadline(&LIFE)), (1500, 1500));
+        assert_eq!(m.set_lifetime(5000, &LIFE), 1000, "bounded by max_lifetime");
+        let lowered = Lifetimes { max_lifetime: 200, ..LIFE };
+        assert_eq!(m.absolute_deadline(&lowered), 1200, "a lowered max_lifetime bounds it");
+        assert_eq!(m.set_lifetime(10, &LIFE), 10, "shorter than max_age");
+        assert_eq!(m.check_alive(1010, &LIFE), Err(Error::Expired));
+        let mut out = Vec::new();
+        write_envelope(&m, &0, &mut out).unwrap();
+        let back: EnvelopeOwned<u8> = serde_json::from_slice(&out).unwrap();
+        assert_eq!(back.split().0, m, "life survives the seal");
+        let mut plain = Vec::new();
+        write_envelope(&meta(1, 2, 3), &0, &mut plain).unwrap();
+        assert!(!String::from_utf8_lossy(&plain).contains("life"), "absent unless set");
     }
 
     #[test]
@@ -290,7 +347,7 @@ mod tests {
 
     #[test]
     fn the_byte_counter_measures_exactly_what_the_buffer_holds() {
-        let m = Meta { id: "q\"uote".into(), iat: 1, exp: u64::MAX, seen: 2 };
+        let m = Meta { id: "q\"uote".into(), iat: 1, exp: u64::MAX, seen: 2, life: None };
         let data = serde_json::json!({"name": "ünïcode", "n": [1, 2, 3]});
         let (mut buf, mut counter) = (Vec::new(), ByteCounter::default());
         let in_buf = write_envelope(&m, &data, &mut buf).unwrap();
@@ -301,7 +358,7 @@ mod tests {
     #[test]
     fn the_written_envelope_parses_back() {
         let mut out = Vec::new();
-        let m = Meta { id: "q\"uote".into(), iat: 1, exp: u64::MAX, seen: 2 };
+        let m = Meta { id: "q\"uote".into(), iat: 1, exp: u64::MAX, seen: 2, life: None };
         write_envelope(&m, &vec![1, 2], &mut out).unwrap();
         let back: EnvelopeOwned<Vec<u8>> = serde_json::from_slice(&out).unwrap();
         assert_eq!(back.split(), (m, vec![1, 2]));

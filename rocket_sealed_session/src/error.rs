@@ -91,6 +91,40 @@ impl Error {
     pub(crate) fn json(err: &serde_json::Error) -> Error {
         Error::Payload(format!("{:?} error at column {}", err.classify(), err.column()))
     }
+
+    /// An opened envelope whose payload no longer deserializes as `type_name`
+    /// (a payload type changed between releases): names the type and what
+    /// serde expected, with anything serde quoted from the payload removed.
+    pub(crate) fn payload_shape(type_name: &str, err: &serde_json::Error) -> Error {
+        Error::Payload(format!(
+            "the sealed payload is not a {type_name} ({} at column {})",
+            schema_only(&err.to_string()),
+            err.column()
+        ))
+    }
+}
+
+/// The part of a serde error message that speaks of the Rust type, not of
+/// the data: "missing field `x`" stays; "invalid type: string \"alice\",
+/// expected u64" becomes "invalid type, expected u64".
+fn schema_only(message: &str) -> String {
+    let message = message.split(" at line ").next().unwrap_or_default();
+    for kind in ["missing field", "duplicate field"] {
+        if message.starts_with(kind) {
+            return message.to_owned();
+        }
+    }
+    for kind in
+        ["invalid type", "invalid value", "invalid length", "unknown variant", "unknown field"]
+    {
+        if message.starts_with(kind) {
+            return match message.split_once(", expected ") {
+                Some((_, expected)) => format!("{kind}, expected {expected}"),
+                None => kind.to_owned(),
+            };
+        }
+    }
+    "malformed".to_owned()
 }
 
 #[cfg(test)]
@@ -100,6 +134,28 @@ mod tests {
     #[test]
     fn invalid_says_nothing_specific() {
         assert_eq!(Error::Invalid.to_string(), "invalid session cookie");
+    }
+
+    #[test]
+    fn payload_shape_errors_name_the_type_but_quote_no_payload() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Profile {
+            name: String,
+            age: u64,
+        }
+        for (json, says) in [
+            (r#"{"name":"alice-secret"}"#, "missing field `age`"),
+            (r#"{"name":"alice-secret","age":"alice-secret"}"#, "invalid type, expected u64"),
+            (r#"{"name":7,"age":1}"#, "invalid type, expected a string"),
+        ] {
+            let err = match serde_json::from_str::<Profile>(json) {
+                Err(err) => Error::payload_shape("app::Profile", &err).to_string(),
+                Ok(profile) => panic!("{profile:?}"),
+            };
+            assert!(err.contains("app::Profile") && err.contains(says), "{err}");
+            assert!(!err.contains("alice-secret"), "{err}");
+        }
     }
 
     #[test]

@@ -370,11 +370,12 @@ impl Fairing for Sessions {
 mod tests {
     use super::*;
 
-    const LIFE: Lifetimes = Lifetimes { max_age: 100, idle_timeout: 40, clock_skew: 5 };
+    const LIFE: Lifetimes =
+        Lifetimes { max_age: 100, idle_timeout: 40, clock_skew: 5, max_lifetime: 100 };
 
     fn state(origin: Origin, had_cookie: bool, views: u32) -> SlotState {
         SlotState {
-            meta: Meta { id: "x".into(), iat: 1000, exp: 1100, seen: 1000 },
+            meta: Meta { id: "x".into(), iat: 1000, exp: 1100, seen: 1000, life: None },
             payload: Box::new(views),
             origin,
             had_cookie,
@@ -413,6 +414,7 @@ mod tests {
             domain: None,
             clock_skew: 5,
             max_chunks: 1,
+            max_lifetime: 100,
         };
         let ring = KeyRing::new(&Secret::generate(), &[]).unwrap();
         let clock = Arc::new(crate::clock::ManualClock::new(1001));

@@ -4,6 +4,7 @@
 //! what changed for the fairing.
 
 use std::marker::PhantomData;
+use std::time::Duration;
 
 use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome, Request};
@@ -158,6 +159,39 @@ impl<'r, T: SessionData> Session<'r, T> {
             state.dirty = false;
             state.destroyed = true;
         })
+    }
+
+    /// Gives this session its own absolute lifetime, counted from its
+    /// creation, instead of the configured `max_age`: longer for a login
+    /// form's "remember me", shorter for a sensitive one. It is bounded by
+    /// the configured `max_lifetime`, sealed with the session (so every
+    /// replica enforces it) and the cookie's `Max-Age` follows it. Returns
+    /// the lifetime applied.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rocket::post;
+    /// use rocket_sealed_session::Session;
+    ///
+    /// #[derive(Default, serde::Serialize, serde::Deserialize)]
+    /// struct Login { user: Option<String> }
+    ///
+    /// #[post("/login?<remember>")]
+    /// fn login(session: Session<'_, Login>, remember: bool) {
+    ///     session.regenerate();
+    ///     session.set(Login { user: Some("ada".into()) });
+    ///     if remember {
+    ///         session.set_lifetime(Duration::from_secs(30 * 24 * 3600));
+    ///     }
+    /// }
+    /// ```
+    pub fn set_lifetime(&self, lifetime: Duration) -> Duration {
+        let lifetimes = &self.sessions.lifetimes;
+        let applied = self.with(|state| {
+            state.dirty = true;
+            state.meta.set_lifetime(lifetime.as_secs(), lifetimes)
+        });
+        Duration::from_secs(applied)
     }
 
     /// Saves the session in this response even though nothing changed,

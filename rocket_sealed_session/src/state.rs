@@ -137,6 +137,7 @@ impl SessionState {
                 max_age: config.max_age,
                 idle_timeout: config.idle_timeout,
                 clock_skew: config.clock_skew,
+                max_lifetime: config.max_lifetime,
             },
             clock,
             validator,
@@ -181,7 +182,10 @@ impl SessionState {
             },
             Some(Err(reason)) => {
                 match reason {
-                    Error::Ambiguous => log::warn!("{reason}; starting a fresh session"),
+                    // Genuine cookies that were not used: say so where operators look.
+                    Error::Ambiguous | Error::Payload(_) => {
+                        log::warn!("{reason}; starting a fresh session")
+                    }
                     _ => log::debug!(
                         "session cookie not accepted ({reason}); starting a fresh session"
                     ),
@@ -290,8 +294,8 @@ impl SessionState {
     where
         T: Serialize + DeserializeOwned + Default + Send + Sync + 'static,
     {
-        let envelope: EnvelopeOwned<T> =
-            serde_json::from_slice(opened.plaintext()).map_err(|err| Error::json(&err))?;
+        let envelope: EnvelopeOwned<T> = serde_json::from_slice(opened.plaintext())
+            .map_err(|err| Error::payload_shape(std::any::type_name::<T>(), &err))?;
         let (meta, data) = envelope.split();
         meta.check_alive(now, &self.lifetimes)?;
         if let Some(validator) = &self.validator {

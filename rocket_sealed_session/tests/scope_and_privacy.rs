@@ -33,6 +33,14 @@ fn peek(session: Session<'_, Count>) -> String {
     session.read(|c| c.n).to_string()
 }
 
+/// "Remember me": this session lives `days` days (within `max_lifetime`).
+#[get("/remember/<days>")]
+fn remember(session: Session<'_, Count>, days: u64) -> String {
+    session.update(|c| c.n += 1);
+    let applied = session.set_lifetime(std::time::Duration::from_secs(days * 86_400));
+    applied.as_secs().to_string()
+}
+
 #[get("/plain")]
 fn plain() -> &'static str {
     "no session here"
@@ -85,7 +93,7 @@ async fn not_found(req: &Request<'_>) -> RawHtml<String> {
 fn app(figment: Figment, clock: &ManualClock) -> Rocket<Build> {
     rocket::custom(figment.merge(("log_level", "off")))
         .attach(Sessions::fairing().with_clock(clock.clone()))
-        .mount("/", routes![count, peek, plain, cached, no_store, maybe])
+        .mount("/", routes![count, peek, remember, plain, cached, no_store, maybe])
         .mount("/foo/bar", routes![count, maybe])
         .register("/", catchers![not_found])
 }
@@ -233,4 +241,46 @@ fn outside_the_cookie_path_no_session_is_opened_or_saved() {
     let (status, body, set_cookies) = get(&scoped, "/maybe", Some(&pair));
     assert_eq!((status, body.as_str()), (Status::Ok, "no session"));
     assert!(set_cookies.is_empty());
+}
+
+#[test]
+fn remember_me_gives_one_session_its_own_lifetime_within_max_lifetime() {
+    let secret = Secret::generate();
+    let clock = ManualClock::new(T0);
+    let thirty_days = 30 * 86_400;
+    let long_lived = || figment(&secret).merge(("session.max_lifetime", 40 * 86_400));
+    let app = client(long_lived(), &clock);
+    let (status, body, set_cookies) = get(&app, "/remember/30", None);
+    assert_eq!((status, body.as_str()), (Status::Ok, "2592000"));
+    let remembered = set_cookies.iter().find(|c| c.starts_with("sid=")).expect("saved");
+    assert_eq!(max_age_of(remembered), Some(thirty_days), "{remembered}");
+    let pair = remembered.split(';').next().expect("a pair").to_owned();
+    // Past the default max_age (a day), still alive on every replica.
+    clock.advance(2 * 86_400);
+    assert_eq!(get(&app, "/peek", Some(&pair)).1, "1");
+    let other_replica = client(long_lived(), &clock);
+    assert_eq!(get(&other_replica, "/peek", Some(&pair)).1, "1");
+    // Ends at its own deadline.
+    clock.set(T0 + thirty_days);
+    assert_eq!(get(&app, "/peek", Some(&pair)).1, "0");
+    // Asking for more than max_lifetime gets max_lifetime.
+    assert_eq!(get(&app, "/remember/90", None).1, (40 * 86_400).to_string());
+    // Without max_lifetime configured, the ceiling is max_age.
+    let plain = client(figment(&secret), &clock);
+    assert_eq!(get(&plain, "/remember/30", None).1, "86400");
+}
+
+#[test]
+fn a_lowered_max_lifetime_bounds_remembered_sessions_issued_before() {
+    let secret = Secret::generate();
+    let clock = ManualClock::new(T0);
+    let generous = client(figment(&secret).merge(("session.max_lifetime", 40 * 86_400)), &clock);
+    let (_, _, set_cookies) = get(&generous, "/remember/30", None);
+    let pair = set_cookies[0].split(';').next().expect("a pair").to_owned();
+    let strict = client(figment(&secret).merge(("session.max_lifetime", 2 * 86_400)), &clock);
+    clock.advance(2 * 86_400 - 1);
+    assert_eq!(get(&strict, "/peek", Some(&pair)).1, "1");
+    clock.advance(1);
+    assert_eq!(get(&strict, "/peek", Some(&pair)).1, "0");
+    assert_eq!(get(&generous, "/peek", Some(&pair)).1, "1");
 }
