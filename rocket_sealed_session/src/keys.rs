@@ -129,7 +129,7 @@ impl KeyRing {
     }
 }
 
-/// Lower-case hex, for key ids in logs and on the demo page.
+/// Lower-case hex, for key ids in logs and on pages.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
