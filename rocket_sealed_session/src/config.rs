@@ -4,6 +4,7 @@
 //! defaults, and the checks that stop a bad launch.
 
 use std::fmt;
+use std::path::PathBuf;
 
 use rocket::config::LogLevel;
 use rocket::figment::Figment;
@@ -13,6 +14,7 @@ use serde::{Deserialize, Deserializer};
 use super::error::Error;
 use super::seal::MAX_CHUNKS;
 use super::secret::{Secret, HOW_TO_MAKE_A_SECRET};
+use super::secret_files::SecretSources;
 
 /// The keys of the `session` table. An app that maps environment variables
 /// onto them (the demo maps `SESSION_<KEY>`) can filter with this list, so
@@ -31,6 +33,8 @@ pub const KEYS: &[&str] = &[
     "clock_skew",
     "max_chunks",
     "max_lifetime",
+    "secret_file",
+    "old_secrets_file",
 ];
 
 /// The cookie-name prefix that binds a cookie to one host, secure, path `/`.
@@ -89,6 +93,9 @@ pub struct SessionConfig {
     /// session with `Session::set_lifetime` ("remember me"); at least
     /// `max_age`. **(default: `max_age`)**
     pub max_lifetime: u64,
+    /// Where the secrets come from when they are files (`secret_file`,
+    /// `old_secrets_file`); re-read by a key-ring reload.
+    pub(crate) sources: SecretSources,
 }
 
 impl fmt::Debug for SessionConfig {
@@ -130,6 +137,8 @@ struct RawConfig {
     clock_skew: Option<u64>,
     max_chunks: Option<usize>,
     max_lifetime: Option<u64>,
+    secret_file: Option<PathBuf>,
+    old_secrets_file: Option<PathBuf>,
 }
 
 impl SessionConfig {
@@ -168,7 +177,7 @@ impl SessionConfig {
     /// [`Error::Config`] with a message that says what to fix.
     pub fn from_figment_refusing(
         figment: &Figment,
-        published: &[&str],
+        published: &[&'static str],
     ) -> Result<SessionConfig, Error> {
         let raw: RawConfig = figment.focus("session").extract().map_err(|err| {
             Error::Config(format!("{err}; fix the [{}.session] table", figment.profile()))
@@ -176,13 +185,34 @@ impl SessionConfig {
         Self::from_raw(raw, figment.profile().as_str().as_str(), published)
     }
 
-    fn from_raw(raw: RawConfig, profile: &str, published: &[&str]) -> Result<SessionConfig, Error> {
+    fn from_raw(
+        raw: RawConfig,
+        profile: &str,
+        published: &[&'static str],
+    ) -> Result<SessionConfig, Error> {
         let release = profile == "release";
         let debug = profile == "debug";
-        let secret = match raw.secret.as_deref() {
-            Some(text) => Some(Secret::from_base64_refusing(text, published)?),
-            None if debug => None,
-            None => {
+        for (value, file, key) in [
+            (raw.secret.is_some(), raw.secret_file.is_some(), "secret"),
+            (!raw.old_secrets.is_empty(), raw.old_secrets_file.is_some(), "old_secrets"),
+        ] {
+            if value && file {
+                return Err(Error::Config(format!(
+                    "both {key} and {key}_file are set; keep one of them"
+                )));
+            }
+        }
+        let sources = SecretSources {
+            secret_file: raw.secret_file.clone(),
+            old_secrets_file: raw.old_secrets_file.clone(),
+            published: published.to_vec(),
+        };
+        let from_file = sources.read_secret()?;
+        let secret = match (raw.secret.as_deref(), from_file) {
+            (_, Some(secret)) => Some(secret),
+            (Some(text), None) => Some(Secret::from_base64_refusing(text, published)?),
+            (None, None) if debug => None,
+            (None, None) => {
                 return Err(Error::Config(format!(
                     "no session secret in the `{profile}` profile; {HOW_TO_MAKE_A_SECRET}"
                 )))
@@ -199,6 +229,7 @@ impl SessionConfig {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let old_secrets = sources.read_old_secrets()?.unwrap_or(old_secrets);
         let max_age = raw.max_age.unwrap_or(86_400);
         let config = SessionConfig {
             secret,
@@ -216,6 +247,7 @@ impl SessionConfig {
             clock_skew: raw.clock_skew.unwrap_or(5),
             max_chunks: raw.max_chunks.unwrap_or(1),
             max_lifetime: raw.max_lifetime.unwrap_or(max_age),
+            sources,
         };
         config.check()?;
         Ok(config)
@@ -425,6 +457,36 @@ mod tests {
         for quiet in [LogLevel::Normal, LogLevel::Critical, LogLevel::Off] {
             assert!(config.launch_warnings("debug", quiet).is_empty(), "{quiet:?}");
         }
+    }
+
+    #[test]
+    fn a_value_and_a_file_for_the_same_secret_is_refused() {
+        let both = RawConfig { secret_file: Some("/run/secrets/s".into()), ..raw() };
+        assert!(refusal(both, "release").contains("both secret and secret_file"));
+        let old = RawConfig {
+            old_secrets: vec![Secret::generate().to_base64()],
+            old_secrets_file: Some("/run/secrets/old".into()),
+            ..raw()
+        };
+        assert!(refusal(old, "release").contains("both old_secrets and old_secrets_file"));
+    }
+
+    #[test]
+    fn secrets_come_from_their_files() {
+        let dir =
+            std::env::temp_dir().join(format!("sealed-session-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (current, old) = (Secret::generate(), Secret::generate());
+        std::fs::write(dir.join("current"), current.to_base64()).unwrap();
+        std::fs::write(dir.join("old"), format!("{}\n", old.to_base64())).unwrap();
+        let raw = RawConfig {
+            secret_file: Some(dir.join("current")),
+            old_secrets_file: Some(dir.join("old")),
+            ..RawConfig::default()
+        };
+        let config = SessionConfig::from_raw(raw, "release", &[]).unwrap();
+        assert_eq!(config.secret.map(|s| s.to_base64()), Some(current.to_base64()));
+        assert_eq!(config.old_secrets.len(), 1);
     }
 
     #[test]

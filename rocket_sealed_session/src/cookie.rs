@@ -173,6 +173,7 @@ mod tests {
             clock_skew: 5,
             max_chunks: 1,
             max_lifetime: 86_400,
+            sources: Default::default(),
         }
     }
 

@@ -132,7 +132,7 @@ impl Sessions {
             config.old_secrets.len()
         );
         let sealer = Sealer::new(ring, &config.cookie_name);
-        Ok(SessionState::new(&config, sealer, self.clock.clone(), self.validator.clone()))
+        Ok(SessionState::new(&config, current, sealer, self.clock.clone(), self.validator.clone()))
     }
 }
 
@@ -203,7 +203,7 @@ fn seal(sessions: &SessionState, state: &mut SlotState, now: u64) -> Result<Seal
     let max_age = state.meta.max_age_at(now, &sessions.lifetimes);
     let (meta, payload) = (&state.meta, &state.payload);
     let mut set_cookie = sessions.cookie.begin_live(TYPICAL_VALUE_LEN);
-    let sealed = sessions.sealer.seal_into(&mut set_cookie, |buf| {
+    let sealed = state.sealer.clone().seal_into(&mut set_cookie, |buf| {
         let data =
             payload.write_envelope(meta, buf).map_err(|err| Stop::Failed(Error::json(&err)))?;
         if buf[data] == *payload.default_json() {
@@ -221,7 +221,9 @@ fn seal(sessions: &SessionState, state: &mut SlotState, now: u64) -> Result<Seal
             sessions.cookie.end_live(&mut set_cookie, max_age);
             Ok(Sealed::Cookies(vec![set_cookie]))
         }
-        Err(Stop::Chunked) => seal_in_pieces(sessions, meta, payload.as_ref(), max_age),
+        Err(Stop::Chunked) => {
+            seal_in_pieces(sessions, &state.sealer, meta, payload.as_ref(), max_age)
+        }
         Err(Stop::Empty) => Ok(Sealed::Empty),
         Err(Stop::Failed(err)) => Err(err),
     }
@@ -230,11 +232,12 @@ fn seal(sessions: &SessionState, state: &mut SlotState, now: u64) -> Result<Seal
 /// Seals a session as one chunked value and cuts it into its cookies.
 fn seal_in_pieces(
     sessions: &SessionState,
+    sealer: &Sealer,
     meta: &Meta,
     payload: &dyn ErasedPayload,
     max_age: u64,
 ) -> Result<Sealed, Error> {
-    let (value, pieces) = sessions.sealer.seal_chunked(
+    let (value, pieces) = sealer.seal_chunked(
         |buf| payload.write_envelope(meta, buf).map(drop).map_err(|err| Error::json(&err)),
         |value_len| {
             let pieces = pieces_needed(&sessions.cookie, value_len, max_age, sessions.max_chunks)?;
@@ -381,6 +384,7 @@ mod tests {
             had_cookie,
             dirty: false,
             destroyed: false,
+            sealer: Arc::new(Sealer::new(KeyRing::new(&Secret::generate(), &[]).unwrap(), "sid")),
         }
     }
 
@@ -415,10 +419,11 @@ mod tests {
             clock_skew: 5,
             max_chunks: 1,
             max_lifetime: 100,
+            sources: Default::default(),
         };
         let ring = KeyRing::new(&Secret::generate(), &[]).unwrap();
         let clock = Arc::new(crate::clock::ManualClock::new(1001));
-        SessionState::new(&config, Sealer::new(ring, "sid"), clock, None)
+        SessionState::new(&config, Secret::generate(), Sealer::new(ring, "sid"), clock, None)
     }
 
     #[test]

@@ -13,8 +13,10 @@ mod fairing;
 mod guard;
 mod keys;
 mod options;
+mod reload;
 mod seal;
 mod secret;
+mod secret_files;
 mod slot;
 mod state;
 
@@ -29,6 +31,7 @@ pub use envelope::Meta;
 pub use error::Error;
 pub use fairing::Sessions;
 pub use guard::{Session, SessionData};
+pub use reload::{reload_keys, Reloaded};
 pub use secret::Secret;
 
 /// The sealing layer under the session: secrets become keys

@@ -8,7 +8,7 @@
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::{Mutex, MutexGuard, OnceLock, RwLock, TryLockError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, TryLockError};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -16,6 +16,7 @@ use serde::Serialize;
 use super::envelope::{write_envelope, ByteCounter, Meta};
 use super::error::Error;
 use super::keys::{KeyAge, KEY_ID_LEN};
+use super::seal::Sealer;
 
 /// A session payload with its type erased.
 pub(crate) trait ErasedPayload: Send + Sync {
@@ -107,6 +108,9 @@ pub(crate) struct SlotState {
     pub dirty: bool,
     /// `destroy()` was called: the client's cookie must go.
     pub destroyed: bool,
+    /// The key ring this request started with: it also seals the response,
+    /// so a reload in flight changes nothing for this request.
+    pub sealer: Arc<Sealer>,
 }
 
 impl SlotState {

@@ -2,7 +2,7 @@
 //! open path that turns a request's cookie into a [`SlotState`].
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use rocket::Request;
 use serde::de::DeserializeOwned;
@@ -13,7 +13,10 @@ use super::config::SessionConfig;
 use super::cookie::CookieWriter;
 use super::envelope::{EnvelopeOwned, Lifetimes, Meta};
 use super::error::Error;
+use super::keys::KeyRing;
 use super::seal::{Opened, Sealer, MAX_CHUNKS, VERSION_CHUNKED};
+use super::secret::Secret;
+use super::secret_files::SecretSources;
 use super::slot::{ErasedPayload, Origin, SlotState};
 
 /// The application's revocation check, type-erased: sees the request, the
@@ -113,7 +116,15 @@ impl<'a, 'r> CookieSource<'a, 'r> {
 
 /// The ready-to-use session machinery, managed by Rocket after ignite.
 pub(crate) struct SessionState {
-    pub(crate) sealer: Sealer,
+    /// The key ring in force; a reload swaps it for new requests.
+    sealer: RwLock<Arc<Sealer>>,
+    /// Where a reload reads the secrets again.
+    pub(crate) sources: SecretSources,
+    /// The current secret when it is written in the configuration (or made
+    /// for this process), kept for a reload that re-reads only old secrets.
+    fixed_secret: Secret,
+    /// The old secrets written in the configuration (not from a file).
+    fixed_old: Vec<Secret>,
     pub(crate) cookie: CookieWriter,
     pub(crate) lifetimes: Lifetimes,
     pub(crate) clock: Arc<dyn Clock>,
@@ -123,15 +134,23 @@ pub(crate) struct SessionState {
 }
 
 impl SessionState {
-    /// Builds the state from a checked configuration and a key ring's sealer.
+    /// Builds the state from a checked configuration, the current secret
+    /// (configured, or made for this process) and its key ring.
     pub(crate) fn new(
         config: &SessionConfig,
+        current: Secret,
         sealer: Sealer,
         clock: Arc<dyn Clock>,
         validator: Option<Validator>,
     ) -> Self {
         SessionState {
-            sealer,
+            sealer: RwLock::new(Arc::new(sealer)),
+            sources: config.sources.clone(),
+            fixed_secret: current,
+            fixed_old: match config.sources.old_secrets_file {
+                Some(_) => Vec::new(),
+                None => config.old_secrets.clone(),
+            },
             cookie: CookieWriter::new(config),
             lifetimes: Lifetimes {
                 max_age: config.max_age,
@@ -143,6 +162,38 @@ impl SessionState {
             validator,
             max_chunks: config.max_chunks,
         }
+    }
+
+    /// The key ring in force now.
+    pub(crate) fn sealer(&self) -> Arc<Sealer> {
+        match self.sealer.read() {
+            Ok(sealer) => sealer.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Re-reads the secret files and swaps the key ring for new requests;
+    /// requests in flight keep the ring they started with. On any error the
+    /// ring in force stays.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when no file is configured or a file is missing or bad.
+    pub(crate) fn reload(&self) -> Result<Arc<Sealer>, Error> {
+        if !self.sources.has_files() {
+            return Err(Error::Config(
+                "no secret_file or old_secrets_file is configured: nothing to reload".into(),
+            ));
+        }
+        let current = self.sources.read_secret()?.unwrap_or_else(|| self.fixed_secret.clone());
+        let old = self.sources.read_old_secrets()?.unwrap_or_else(|| self.fixed_old.clone());
+        let ring = KeyRing::new(&current, &old)?;
+        let sealer = Arc::new(Sealer::new(ring, self.cookie.name()));
+        match self.sealer.write() {
+            Ok(mut slot) => *slot = sealer.clone(),
+            Err(poisoned) => *poisoned.into_inner() = sealer.clone(),
+        }
+        Ok(sealer)
     }
 
     /// Bytes of the whole live `Set-Cookie` for a plaintext envelope of
@@ -165,11 +216,12 @@ impl SessionState {
         T: Serialize + DeserializeOwned + Default + Send + Sync + 'static,
     {
         let now = self.clock.now();
+        let sealer = self.sealer();
         let source = CookieSource::of(req);
         let firsts = source.values(self.cookie.name());
         let outcome = match firsts.is_empty() {
             true => None,
-            false => self.open_candidates::<T>(&firsts, &source, now, req),
+            false => self.open_candidates::<T>(&sealer, &firsts, &source, now, req),
         };
         match outcome {
             Some(Ok((meta, data, origin))) => SlotState {
@@ -179,6 +231,7 @@ impl SessionState {
                 had_cookie: true,
                 dirty: false,
                 destroyed: false,
+                sealer,
             },
             Some(Err(reason)) => {
                 match reason {
@@ -190,9 +243,9 @@ impl SessionState {
                         "session cookie not accepted ({reason}); starting a fresh session"
                     ),
                 }
-                self.fresh::<T>(now, true)
+                self.fresh::<T>(now, true, sealer)
             }
-            None => self.fresh::<T>(now, false),
+            None => self.fresh::<T>(now, false, sealer),
         }
     }
 
@@ -200,6 +253,7 @@ impl SessionState {
     /// candidate values; `None` when there were none.
     fn open_candidates<T>(
         &self,
+        sealer: &Sealer,
         values: &[Cow<'_, str>],
         source: &CookieSource<'_, '_>,
         now: u64,
@@ -213,7 +267,7 @@ impl SessionState {
         let mut tried: Vec<&str> = Vec::new();
         for value in values {
             let value = value.as_ref();
-            let version = match self.sealer.precheck(value) {
+            let version = match sealer.precheck(value) {
                 Ok(version) => version,
                 Err(err) => {
                     last_failure = Some(err);
@@ -231,8 +285,8 @@ impl SessionState {
                 break;
             }
             let opened = match version {
-                VERSION_CHUNKED => self.open_pieces(value, source),
-                _ => self.sealer.open(value),
+                VERSION_CHUNKED => self.open_pieces(sealer, value, source),
+                _ => sealer.open(value),
             };
             match opened.and_then(|opened| self.open_sealed::<T>(opened, now, req)) {
                 Ok(opened) => match &chosen {
@@ -254,7 +308,12 @@ impl SessionState {
     /// name; the others are the values of `name.1`, `name.2`, ... up to the
     /// first name the request does not carry. A piece name with two
     /// different values is ambiguous (one may have been tossed).
-    fn open_pieces(&self, first: &str, source: &CookieSource<'_, '_>) -> Result<Opened, Error> {
+    fn open_pieces(
+        &self,
+        sealer: &Sealer,
+        first: &str,
+        source: &CookieSource<'_, '_>,
+    ) -> Result<Opened, Error> {
         let mut rest: Vec<Cow<'_, str>> = Vec::new();
         for index in 1..MAX_CHUNKS {
             let mut values = source.values(&self.cookie.chunk_name(index));
@@ -267,11 +326,11 @@ impl SessionState {
         }
         let pieces: Vec<&str> =
             std::iter::once(first).chain(rest.iter().map(|piece| piece.as_ref())).collect();
-        self.sealer.open_chunked(&pieces)
+        sealer.open_chunked(&pieces)
     }
 
     /// A new, empty session.
-    pub(crate) fn fresh<T>(&self, now: u64, had_cookie: bool) -> SlotState
+    pub(crate) fn fresh<T>(&self, now: u64, had_cookie: bool, sealer: Arc<Sealer>) -> SlotState
     where
         T: Serialize + DeserializeOwned + Default + Send + Sync + 'static,
     {
@@ -282,6 +341,7 @@ impl SessionState {
             had_cookie,
             dirty: false,
             destroyed: false,
+            sealer,
         }
     }
 

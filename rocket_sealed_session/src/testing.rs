@@ -61,7 +61,7 @@ pub fn session_cookie<T: Serialize>(rocket: &Rocket<Orbit>, payload: &T) -> Cook
     let mut meta = Meta::fresh(now, &sessions.lifetimes);
     meta.id = crate::envelope::new_session_id();
     let value = sessions
-        .sealer
+        .sealer()
         .seal_with(|buf| write_envelope(&meta, payload, buf).map(drop))
         .unwrap_or_else(|err| panic!("the test payload does not serialize: {err}"));
     Cookie::new(sessions.cookie.name().to_owned(), value)
@@ -78,7 +78,7 @@ pub fn read_session<T: DeserializeOwned>(
     headers.get("Set-Cookie").find_map(|set_cookie| {
         let pair = set_cookie.split(';').next()?;
         let value = exact_name_value(pair, name)?;
-        let opened = sessions.sealer.open(value).ok()?;
+        let opened = sessions.sealer().open(value).ok()?;
         let envelope: EnvelopeOwned<T> = serde_json::from_slice(opened.plaintext()).ok()?;
         Some(envelope.split().1)
     })

@@ -1,0 +1,73 @@
+//! Rotation without restarts: [`reload_keys`] re-reads the secret files
+//! (`secret_file`, `old_secrets_file`) of a running app and swaps its key
+//! ring atomically. Requests in flight finish with the ring they started
+//! with; a missing or bad file keeps the ring in force. The app decides
+//! when to call it, typically on `SIGHUP`:
+//!
+//! ```no_run
+//! use rocket::fairing::AdHoc;
+//! use rocket_sealed_session::{reload_keys, Sessions};
+//!
+//! let rocket = rocket::build()
+//!     .attach(Sessions::fairing())
+//!     .attach(AdHoc::on_liftoff("reload keys on SIGHUP", |rocket| {
+//!         Box::pin(async move {
+//!             let rocket = rocket.clone();
+//!             rocket::tokio::spawn(async move {
+//!                 use rocket::tokio::signal::unix::{signal, SignalKind};
+//!                 let Ok(mut hangups) = signal(SignalKind::hangup()) else { return };
+//!                 while hangups.recv().await.is_some() {
+//!                     let _ = reload_keys(&rocket); // logs what happened
+//!                 }
+//!             });
+//!         })
+//!     }));
+//! ```
+
+use rocket::{Orbit, Rocket};
+
+use super::error::Error;
+use super::keys::hex;
+use super::state::SessionState;
+
+/// The key ring a reload installed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reloaded {
+    /// The hex id of the key that now seals.
+    pub sealing_key_id: String,
+    /// The hex ids of the keys that now only open.
+    pub old_key_ids: Vec<String>,
+}
+
+/// Re-reads the secret files of `rocket`'s sessions and swaps the key ring
+/// for new requests. Logs the outcome: the new key ids at info, or, at
+/// error, why the ring in force was kept.
+///
+/// # Errors
+///
+/// [`Error::Config`] when the fairing is not attached, no secret file is
+/// configured, or a file is missing or bad; the ring in force then stays.
+pub fn reload_keys(rocket: &Rocket<Orbit>) -> Result<Reloaded, Error> {
+    let Some(sessions) = rocket.state::<SessionState>() else {
+        return Err(Error::Config("the Sessions fairing is not attached".into()));
+    };
+    match sessions.reload() {
+        Ok(sealer) => {
+            let ring = sealer.ring();
+            let reloaded = Reloaded {
+                sealing_key_id: hex(&ring.current().id()),
+                old_key_ids: ring.all().skip(1).map(|key| hex(&key.id())).collect(),
+            };
+            log::info!(
+                "session key ring reloaded: sealing key id {}, old key ids [{}]",
+                reloaded.sealing_key_id,
+                reloaded.old_key_ids.join(", ")
+            );
+            Ok(reloaded)
+        }
+        Err(err) => {
+            log::error!("session key ring not reloaded, the ring in force stays: {err}");
+            Err(err)
+        }
+    }
+}
