@@ -106,7 +106,7 @@ fn a_fleet_rotates_through_three_phases_by_rewriting_files_and_reloading() {
     files.write(&b, &[&a]);
     let reloaded = reload_keys(client.rocket()).expect("phase 2 reloads");
     assert_ne!(reloaded.sealing_key_id, key_a);
-    assert_eq!(reloaded.old_key_ids, [key_a.clone()]);
+    assert_eq!(reloaded.old_key_ids, std::slice::from_ref(&key_a));
     let (body, cookie_b) = visit(&client, &cookie);
     assert_eq!(body, format!("4 {key_a}"), "opened with A");
     let (body, _) = visit(&client, &cookie_b);
