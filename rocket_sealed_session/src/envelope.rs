@@ -103,15 +103,19 @@ impl Meta {
     ///
     /// # Errors
     ///
-    /// [`Error::Expired`] past either deadline; [`Error::FromTheFuture`] when
+    /// [`Error::Expired`] past the absolute deadline, [`Error::Idle`] past
+    /// the idle one; [`Error::FromTheFuture`] when
     /// `iat` or `seen` lie further ahead than the allowed clock skew.
     pub fn check_alive(&self, now: u64, lifetimes: &Lifetimes) -> Result<(), Error> {
         let horizon = now.saturating_add(lifetimes.clock_skew);
         if self.iat > horizon || self.seen > horizon {
             return Err(Error::FromTheFuture);
         }
-        if now >= self.deadline(lifetimes) {
+        if now >= self.absolute_deadline(lifetimes) {
             return Err(Error::Expired);
+        }
+        if now >= self.deadline(lifetimes) {
+            return Err(Error::Idle);
         }
         Ok(())
     }
@@ -254,7 +258,7 @@ mod tests {
     fn idle_deadline_ends_a_quiet_session_first() {
         let m = meta(1000, 1010, 1100);
         assert_eq!(m.check_alive(1039, &IDLE), Ok(()));
-        assert_eq!(m.check_alive(1040, &IDLE), Err(Error::Expired));
+        assert_eq!(m.check_alive(1040, &IDLE), Err(Error::Idle));
         assert_eq!(m.check_alive(1040, &LIFE), Ok(()), "idle off: only exp counts");
     }
 
@@ -283,7 +287,7 @@ mod tests {
         let m = meta(1000, 1000, 1100);
         let idle = Lifetimes { max_age: 100, idle_timeout: 10, clock_skew: 5, max_lifetime: 1000 };
         assert_eq!(m.check_alive(1009, &idle), Ok(()));
-        assert_eq!(m.check_alive(1010, &idle), Err(Error::Expired));
+        assert_eq!(m.check_alive(1010, &idle), Err(Error::Idle));
     }
 
     #[test]

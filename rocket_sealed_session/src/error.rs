@@ -21,6 +21,9 @@ pub enum Error {
     UnknownKey,
     /// The cookie opened, but its absolute or idle deadline has passed.
     Expired,
+    /// The cookie opened, but the session went unused for longer than the
+    /// idle timeout.
+    Idle,
     /// The cookie opened, but claims to be issued in the future (beyond the
     /// allowed clock skew).
     FromTheFuture,
@@ -62,6 +65,7 @@ impl fmt::Display for Error {
             Error::Invalid => f.write_str("invalid session cookie"),
             Error::UnknownKey => f.write_str("session cookie sealed by an unknown key"),
             Error::Expired => f.write_str("session expired"),
+            Error::Idle => f.write_str("session idle past its idle timeout"),
             Error::FromTheFuture => f.write_str("session issued in the future"),
             Error::Rejected => f.write_str("session rejected by the validation hook"),
             Error::PayloadType { held, requested, why } => write!(

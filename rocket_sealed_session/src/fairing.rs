@@ -21,6 +21,7 @@ use super::seal::{Sealer, HEADER_LEN, MAX_CHUNKS};
 use super::secret::Secret;
 use super::slot::{convert, ErasedPayload, Origin, Slot, SlotState};
 use super::state::{CookieSource, SessionState, Validator};
+use super::telemetry;
 
 /// The fairing that makes [`Session`](super::Session) work. Attach it once.
 ///
@@ -353,9 +354,15 @@ impl Fairing for Sessions {
         let now = sessions.clock.now();
         let action = match decide(state, now, &sessions.lifetimes) {
             Action::Save => match seal(sessions, state, now) {
-                Ok(Sealed::Cookies(cookies)) => return send_cookies(req, res, sessions, cookies),
+                Ok(Sealed::Cookies(cookies)) => {
+                    telemetry::sealed();
+                    return send_cookies(req, res, sessions, cookies);
+                }
                 Ok(Sealed::Empty) => removal_if_sent(state),
                 Err(err) => {
+                    if let Error::TooLarge { .. } = err {
+                        telemetry::oversize();
+                    }
                     log::error!("{} {}: {err}; answering 500", req.method(), req.uri().path());
                     return replace_with_500(res);
                 }
@@ -363,6 +370,7 @@ impl Fairing for Sessions {
             other => other,
         };
         if action == Action::Remove {
+            telemetry::removed();
             // The removal of the plain name, then of every piece the request sent.
             send_cookies(req, res, sessions, vec![sessions.cookie.removal().to_owned()]);
         }

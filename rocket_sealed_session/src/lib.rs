@@ -19,6 +19,7 @@ mod secret;
 mod secret_files;
 mod slot;
 mod state;
+pub mod telemetry;
 
 #[cfg(feature = "testing")]
 pub mod testing;

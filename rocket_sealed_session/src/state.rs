@@ -18,6 +18,7 @@ use super::seal::{Opened, Sealer, MAX_CHUNKS, VERSION_CHUNKED};
 use super::secret::Secret;
 use super::secret_files::SecretSources;
 use super::slot::{ErasedPayload, Origin, SlotState};
+use super::telemetry;
 
 /// The application's revocation check, type-erased: sees the request, the
 /// opened envelope's meta and payload, and says whether the session stands.
@@ -223,6 +224,13 @@ impl SessionState {
             true => None,
             false => self.open_candidates::<T>(&sealer, &firsts, &source, now, req),
         };
+        match &outcome {
+            Some(Ok((meta, _, Origin::Opened { key_id, .. }))) => {
+                telemetry::opened(*key_id, now, meta.deadline(&self.lifetimes))
+            }
+            Some(Err(reason)) => telemetry::rejected(reason),
+            _ => {}
+        }
         match outcome {
             Some(Ok((meta, data, origin))) => SlotState {
                 meta,
