@@ -32,7 +32,7 @@ pub use envelope::Meta;
 pub use error::Error;
 pub use fairing::Sessions;
 pub use guard::{Session, SessionData};
-pub use reload::{reload_keys, Reloaded};
+pub use reload::{reload_keys, KeyReloader, Reloaded};
 pub use secret::Secret;
 
 /// The sealing layer under the session: secrets become keys

@@ -63,6 +63,55 @@ pub(crate) fn exact_name_value<'a>(pair: &'a str, name: &str) -> Option<&'a str>
     Some(value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value))
 }
 
+/// The key ring in force and where a reload reads the secrets again.
+pub(crate) struct KeyCell {
+    /// The ring; a reload swaps it for new requests.
+    sealer: RwLock<Arc<Sealer>>,
+    /// The secret files, if any.
+    sources: SecretSources,
+    /// The current secret when it is written in the configuration (or made
+    /// for this process), kept for a reload that re-reads only old secrets.
+    fixed_secret: Secret,
+    /// The old secrets written in the configuration (not from a file).
+    fixed_old: Vec<Secret>,
+    /// The cookie name, part of every AAD.
+    cookie_name: String,
+}
+
+impl KeyCell {
+    /// The key ring in force now.
+    pub(crate) fn sealer(&self) -> Arc<Sealer> {
+        match self.sealer.read() {
+            Ok(sealer) => sealer.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Re-reads the secret files and swaps the key ring for new requests;
+    /// requests in flight keep the ring they started with. On any error the
+    /// ring in force stays.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] when no file is configured or a file is missing or bad.
+    pub(crate) fn reload(&self) -> Result<Arc<Sealer>, Error> {
+        if !self.sources.has_files() {
+            return Err(Error::Config(
+                "no secret_file or old_secrets_file is configured: nothing to reload".into(),
+            ));
+        }
+        let current = self.sources.read_secret()?.unwrap_or_else(|| self.fixed_secret.clone());
+        let old = self.sources.read_old_secrets()?.unwrap_or_else(|| self.fixed_old.clone());
+        let ring = KeyRing::new(&current, &old)?;
+        let sealer = Arc::new(Sealer::new(ring, &self.cookie_name));
+        match self.sealer.write() {
+            Ok(mut slot) => *slot = sealer.clone(),
+            Err(poisoned) => *poisoned.into_inner() = sealer.clone(),
+        }
+        Ok(sealer)
+    }
+}
+
 /// Where a request's cookies are read: its raw `Cookie` headers, or, only
 /// when it has none, Rocket's jar. Only Rocket's local client puts cookies
 /// in the jar without a `Cookie` header; a real request's jar is parsed
@@ -117,15 +166,8 @@ impl<'a, 'r> CookieSource<'a, 'r> {
 
 /// The ready-to-use session machinery, managed by Rocket after ignite.
 pub(crate) struct SessionState {
-    /// The key ring in force; a reload swaps it for new requests.
-    sealer: RwLock<Arc<Sealer>>,
-    /// Where a reload reads the secrets again.
-    pub(crate) sources: SecretSources,
-    /// The current secret when it is written in the configuration (or made
-    /// for this process), kept for a reload that re-reads only old secrets.
-    fixed_secret: Secret,
-    /// The old secrets written in the configuration (not from a file).
-    fixed_old: Vec<Secret>,
+    /// The key ring in force, shared with [`KeyReloader`] handles.
+    pub(crate) keys: Arc<KeyCell>,
     pub(crate) cookie: CookieWriter,
     pub(crate) lifetimes: Lifetimes,
     pub(crate) clock: Arc<dyn Clock>,
@@ -145,13 +187,16 @@ impl SessionState {
         validator: Option<Validator>,
     ) -> Self {
         SessionState {
-            sealer: RwLock::new(Arc::new(sealer)),
-            sources: config.sources.clone(),
-            fixed_secret: current,
-            fixed_old: match config.sources.old_secrets_file {
-                Some(_) => Vec::new(),
-                None => config.old_secrets.clone(),
-            },
+            keys: Arc::new(KeyCell {
+                sealer: RwLock::new(Arc::new(sealer)),
+                sources: config.sources.clone(),
+                fixed_secret: current,
+                fixed_old: match config.sources.old_secrets_file {
+                    Some(_) => Vec::new(),
+                    None => config.old_secrets.clone(),
+                },
+                cookie_name: config.cookie_name.clone(),
+            }),
             cookie: CookieWriter::new(config),
             lifetimes: Lifetimes {
                 max_age: config.max_age,
@@ -167,34 +212,7 @@ impl SessionState {
 
     /// The key ring in force now.
     pub(crate) fn sealer(&self) -> Arc<Sealer> {
-        match self.sealer.read() {
-            Ok(sealer) => sealer.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
-    }
-
-    /// Re-reads the secret files and swaps the key ring for new requests;
-    /// requests in flight keep the ring they started with. On any error the
-    /// ring in force stays.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Config`] when no file is configured or a file is missing or bad.
-    pub(crate) fn reload(&self) -> Result<Arc<Sealer>, Error> {
-        if !self.sources.has_files() {
-            return Err(Error::Config(
-                "no secret_file or old_secrets_file is configured: nothing to reload".into(),
-            ));
-        }
-        let current = self.sources.read_secret()?.unwrap_or_else(|| self.fixed_secret.clone());
-        let old = self.sources.read_old_secrets()?.unwrap_or_else(|| self.fixed_old.clone());
-        let ring = KeyRing::new(&current, &old)?;
-        let sealer = Arc::new(Sealer::new(ring, self.cookie.name()));
-        match self.sealer.write() {
-            Ok(mut slot) => *slot = sealer.clone(),
-            Err(poisoned) => *poisoned.into_inner() = sealer.clone(),
-        }
-        Ok(sealer)
+        self.keys.sealer()
     }
 
     /// Bytes of the whole live `Set-Cookie` for a plaintext envelope of

@@ -161,6 +161,18 @@ impl Demo {
         Demo { command, port, log: None }
     }
 
+    /// Removes an environment variable the base set (e.g. `ROCKET_PORT`,
+    /// to test `PORT`).
+    pub fn without(&mut self, key: &str) {
+        self.command.env_remove(key);
+    }
+
+    /// Starts it, waiting on `port` instead of the one it was given.
+    pub fn start_on(mut self, port: u16) -> Server {
+        self.port = port;
+        self.start()
+    }
+
     /// Sends its stdout and stderr, in order, to one file at `path`.
     pub fn log_to(mut self, path: PathBuf) -> Demo {
         let (stdout, stderr) = log_file(&path);
@@ -257,6 +269,11 @@ impl Server {
     /// `POST path` of a URL-encoded form, with an optional `Cookie` header.
     pub fn post_form(&self, path: &str, cookie: Option<&str>, form: &str) -> HttpResponse {
         request(self.port, "POST", path, cookie, Some(form))
+    }
+
+    /// Its process id (to send it a signal).
+    pub fn pid(&self) -> u32 {
+        self.child.0.id()
     }
 
     /// What it wrote so far, if [`Demo::log_to`] kept it.

@@ -6,6 +6,7 @@
 //! - [`nginx`]: the same behind a real nginx in round robin (needs `nginx`:
 //!   SKIPPED without it, a failure under `CI=true`);
 //! - [`rotation`]: key rotation, ending with the three-phase fleet rotation;
+//! - [`hot_rotation`]: the same on a running fleet, by files and `SIGHUP`;
 //! - [`launch`]: configuration, and launches that must be refused;
 //! - [`black_box`]: the release binary against every kind of bad cookie;
 //! - [`no_secrets_in_logs`]: nothing secret reaches the logs.
@@ -15,6 +16,7 @@ mod common;
 
 mod black_box;
 mod cluster;
+mod hot_rotation;
 mod launch;
 mod nginx;
 mod no_secrets_in_logs;
