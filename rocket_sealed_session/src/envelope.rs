@@ -12,7 +12,8 @@
 //! A session given its own lifetime ("remember me") also carries
 //! `"life":<seconds>` before `data`; the field is absent otherwise, so the
 //! envelope of every other session is byte for byte the v1 shape, and
-//! replicas that predate it ignore it.
+//! replicas that predate it ignore it. Likewise `"chk":<unix s>`, when the
+//! app's revalidation hook last passed (only with `Sessions::revalidate`).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -44,6 +45,9 @@ pub struct Meta {
     /// one ([`Session::set_lifetime`](crate::Session::set_lifetime));
     /// bounded by `max_lifetime` as configured now.
     pub life: Option<u64>,
+    /// When the app's revalidation hook last passed (Unix seconds), if one
+    /// is registered ([`Sessions::revalidate`](crate::Sessions::revalidate)).
+    pub checked: Option<u64>,
 }
 
 /// The lifetime rules of the configuration, in seconds.
@@ -64,7 +68,7 @@ impl Meta {
     /// session is first saved or asked for it (most are never saved).
     pub fn fresh(now: u64, lifetimes: &Lifetimes) -> Meta {
         let exp = now.saturating_add(lifetimes.max_age);
-        Meta { id: String::new(), iat: now, exp, seen: now, life: None }
+        Meta { id: String::new(), iat: now, exp, seen: now, life: None, checked: None }
     }
 
     /// The absolute deadline in force now (Unix seconds): the sealed `exp`,
@@ -159,14 +163,22 @@ pub(crate) struct EnvelopeOwned<T> {
     pub seen: u64,
     #[serde(default)]
     pub life: Option<u64>,
+    #[serde(default)]
+    pub chk: Option<u64>,
     pub data: T,
 }
 
 impl<T> EnvelopeOwned<T> {
     /// Splits into meta and payload.
     pub fn split(self) -> (Meta, T) {
-        let meta =
-            Meta { id: self.id, iat: self.iat, exp: self.exp, seen: self.seen, life: self.life };
+        let meta = Meta {
+            id: self.id,
+            iat: self.iat,
+            exp: self.exp,
+            seen: self.seen,
+            life: self.life,
+            checked: self.chk,
+        };
         (meta, self.data)
     }
 }
@@ -221,9 +233,11 @@ pub(crate) fn write_envelope<T: Serialize + ?Sized, W: EnvelopeSink>(
         out.write_all(label).map_err(serde_json::Error::io)?;
         serde_json::to_writer(&mut *out, &value)?;
     }
-    if let Some(life) = meta.life {
-        out.write_all(b",\"life\":").map_err(serde_json::Error::io)?;
-        serde_json::to_writer(&mut *out, &life)?;
+    for (label, value) in [(&b",\"life\":"[..], meta.life), (b",\"chk\":", meta.checked)] {
+        if let Some(value) = value {
+            out.write_all(label).map_err(serde_json::Error::io)?;
+            serde_json::to_writer(&mut *out, &value)?;
+        }
     }
     out.write_all(b",\"data\":").map_err(serde_json::Error::io)?;
     let start = out.position();
@@ -243,7 +257,7 @@ mod tests {
         Lifetimes { max_age: 100, idle_timeout: 30, clock_skew: 5, max_lifetime: 1000 };
 
     fn meta(iat: u64, seen: u64, exp: u64) -> Meta {
-        Meta { id: "x".into(), iat, exp, seen, life: None }
+        Meta { id: "x".into(), iat, exp, seen, life: None, checked: None }
     }
 
     #[test]
@@ -351,7 +365,14 @@ mod tests {
 
     #[test]
     fn the_byte_counter_measures_exactly_what_the_buffer_holds() {
-        let m = Meta { id: "q\"uote".into(), iat: 1, exp: u64::MAX, seen: 2, life: None };
+        let m = Meta {
+            id: "q\"uote".into(),
+            iat: 1,
+            exp: u64::MAX,
+            seen: 2,
+            life: None,
+            checked: None,
+        };
         let data = serde_json::json!({"name": "ünïcode", "n": [1, 2, 3]});
         let (mut buf, mut counter) = (Vec::new(), ByteCounter::default());
         let in_buf = write_envelope(&m, &data, &mut buf).unwrap();
@@ -362,7 +383,14 @@ mod tests {
     #[test]
     fn the_written_envelope_parses_back() {
         let mut out = Vec::new();
-        let m = Meta { id: "q\"uote".into(), iat: 1, exp: u64::MAX, seen: 2, life: None };
+        let m = Meta {
+            id: "q\"uote".into(),
+            iat: 1,
+            exp: u64::MAX,
+            seen: 2,
+            life: None,
+            checked: None,
+        };
         write_envelope(&m, &vec![1, 2], &mut out).unwrap();
         let back: EnvelopeOwned<Vec<u8>> = serde_json::from_slice(&out).unwrap();
         assert_eq!(back.split(), (m, vec![1, 2]));

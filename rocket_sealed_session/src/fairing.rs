@@ -4,6 +4,7 @@
 //! `docs/DESIGN.md`). Its configuration methods live in `options.rs`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use rocket::config::LogLevel;
 use rocket::fairing::{self, Fairing, Info, Kind};
@@ -17,6 +18,7 @@ use super::envelope::{Lifetimes, Meta};
 use super::error::Error;
 use super::guard::SessionData;
 use super::keys::{hex, KeyAge, KeyRing};
+use super::revalidate::{Revalidate, Revalidation, WhenCheckFails};
 use super::seal::{Sealer, HEADER_LEN, MAX_CHUNKS};
 use super::secret::Secret;
 use super::slot::{convert, ErasedPayload, Origin, Slot, SlotState};
@@ -39,6 +41,8 @@ pub struct Sessions {
     pub(crate) code_defaults: Vec<(&'static str, Value)>,
     /// Documents whose printed values are refused as secrets.
     pub(crate) published: Vec<&'static str>,
+    /// The app's throttled, async revalidation check, if any.
+    revalidation: Option<Revalidation>,
 }
 
 impl Sessions {
@@ -50,7 +54,24 @@ impl Sessions {
             validator: None,
             code_defaults: Vec::new(),
             published: Vec::new(),
+            revalidation: None,
         }
+    }
+
+    /// Registers a check that may `.await` (a database query), run at most
+    /// once per `every` per session: when it last passed is sealed in the
+    /// session, so any replica knows whether it is due, and a request
+    /// between checks costs nothing extra. A session it refuses becomes a
+    /// fresh one; when it cannot run, `on_error` decides (fail closed by
+    /// default). See [`Revalidate`] for an example.
+    pub fn revalidate<R: Revalidate>(
+        mut self,
+        every: Duration,
+        on_error: WhenCheckFails,
+        check: R,
+    ) -> Sessions {
+        self.revalidation = Some(Revalidation::new(check, every, on_error));
+        self
     }
 
     /// Reads time from `clock` instead of the system clock (for tests).
@@ -133,7 +154,10 @@ impl Sessions {
             config.old_secrets.len()
         );
         let sealer = Sealer::new(ring, &config.cookie_name);
-        Ok(SessionState::new(&config, current, sealer, self.clock.clone(), self.validator.clone()))
+        let mut state =
+            SessionState::new(&config, current, sealer, self.clock.clone(), self.validator.clone());
+        state.revalidation = self.revalidation.clone();
+        Ok(state)
     }
 }
 
@@ -200,6 +224,10 @@ fn seal(sessions: &SessionState, state: &mut SlotState, now: u64) -> Result<Seal
     state.meta.seen = now;
     // A lowered max_age is written into the cookie, so it holds on every replica.
     state.meta.exp = state.meta.absolute_deadline(&sessions.lifetimes);
+    if sessions.revalidation.is_some() && state.meta.checked.is_none() {
+        // A session created here (a login) was just checked by its creation.
+        state.meta.checked = Some(now);
+    }
     state.id();
     let max_age = state.meta.max_age_at(now, &sessions.lifetimes);
     let (meta, payload) = (&state.meta, &state.payload);
@@ -386,7 +414,14 @@ mod tests {
 
     fn state(origin: Origin, had_cookie: bool, views: u32) -> SlotState {
         SlotState {
-            meta: Meta { id: "x".into(), iat: 1000, exp: 1100, seen: 1000, life: None },
+            meta: Meta {
+                id: "x".into(),
+                iat: 1000,
+                exp: 1100,
+                seen: 1000,
+                life: None,
+                checked: None,
+            },
             payload: Box::new(views),
             origin,
             had_cookie,

@@ -329,17 +329,25 @@ impl<'r, T: SessionData> FromRequest<'r> for Session<'r, T> {
             return Outcome::Forward(Status::NotFound);
         }
         let slot = req.local_cache(Slot::default);
-        {
+        let opened = {
             let mut guard = slot.lock();
             match guard.as_mut() {
-                Some(state) => {
-                    if let Err(err) = state.ensure_type::<T>() {
+                Some(state) => match state.ensure_type::<T>() {
+                    Ok(()) => true,
+                    Err(err) => {
                         log::error!("{} {}: {err}", req.method(), req.uri().path());
                         return Outcome::Error((Status::InternalServerError, err));
                     }
-                }
-                None => *guard = Some(sessions.open::<T>(req)),
+                },
+                None => false,
             }
+        };
+        if !opened {
+            let mut state = sessions.open::<T>(req);
+            if let Some(revalidation) = &sessions.revalidation {
+                state = revalidation.apply(sessions, req, state).await;
+            }
+            *slot.lock() = Some(state);
         }
         Outcome::Success(Session { slot, sessions, _payload: PhantomData })
     }

@@ -14,6 +14,7 @@ mod guard;
 mod keys;
 mod options;
 mod reload;
+mod revalidate;
 mod seal;
 mod secret;
 mod secret_files;
@@ -33,6 +34,7 @@ pub use error::Error;
 pub use fairing::Sessions;
 pub use guard::{Session, SessionData};
 pub use reload::{reload_keys, KeyReloader, Reloaded};
+pub use revalidate::{Revalidate, WhenCheckFails};
 pub use secret::Secret;
 
 /// The sealing layer under the session: secrets become keys

@@ -32,6 +32,8 @@ pub(crate) trait ErasedPayload: Send + Sync {
     /// The JSON of this type's `T::default()`: a payload that serializes
     /// to it holds nothing, and its cookie is removed rather than sealed.
     fn default_json(&self) -> &'static [u8];
+    /// A `T::default()` of this payload's type.
+    fn fresh_default(&self) -> Box<dyn ErasedPayload>;
     /// The payload as a JSON value, to convert to another type.
     fn to_value(&self) -> serde_json::Result<serde_json::Value>;
 }
@@ -61,6 +63,10 @@ impl<T: Serialize + Default + Send + Sync + 'static> ErasedPayload for T {
 
     fn default_json(&self) -> &'static [u8] {
         default_json_of::<T>()
+    }
+
+    fn fresh_default(&self) -> Box<dyn ErasedPayload> {
+        Box::new(T::default())
     }
 
     fn to_value(&self) -> serde_json::Result<serde_json::Value> {

@@ -14,6 +14,7 @@ use super::cookie::CookieWriter;
 use super::envelope::{EnvelopeOwned, Lifetimes, Meta};
 use super::error::Error;
 use super::keys::KeyRing;
+use super::revalidate::Revalidation;
 use super::seal::{Opened, Sealer, MAX_CHUNKS, VERSION_CHUNKED};
 use super::secret::Secret;
 use super::secret_files::SecretSources;
@@ -174,6 +175,8 @@ pub(crate) struct SessionState {
     pub(crate) validator: Option<Validator>,
     /// The most cookies one session may be cut into.
     pub(crate) max_chunks: usize,
+    /// The app's throttled, async revalidation check, if any.
+    pub(crate) revalidation: Option<Revalidation>,
 }
 
 impl SessionState {
@@ -207,6 +210,7 @@ impl SessionState {
             clock,
             validator,
             max_chunks: config.max_chunks,
+            revalidation: None,
         }
     }
 
@@ -353,6 +357,21 @@ impl SessionState {
         let pieces: Vec<&str> =
             std::iter::once(first).chain(rest.iter().map(|piece| piece.as_ref())).collect();
         sealer.open_chunked(&pieces)
+    }
+
+    /// A fresh session in place of `refused` (which had a cookie), keeping
+    /// the type of its payload and its key ring. Marked destroyed, so the
+    /// response removes the refused cookie unless the handler saves anew.
+    pub(crate) fn fresh_like(&self, now: u64, refused: SlotState) -> SlotState {
+        SlotState {
+            meta: Meta::fresh(now, &self.lifetimes),
+            payload: refused.payload.fresh_default(),
+            origin: Origin::Fresh,
+            had_cookie: true,
+            dirty: false,
+            destroyed: true,
+            sealer: refused.sealer,
+        }
     }
 
     /// A new, empty session.
