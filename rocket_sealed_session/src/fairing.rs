@@ -224,8 +224,11 @@ fn seal(sessions: &SessionState, state: &mut SlotState, now: u64) -> Result<Seal
     state.meta.seen = now;
     // A lowered max_age is written into the cookie, so it holds on every replica.
     state.meta.exp = state.meta.absolute_deadline(&sessions.lifetimes);
-    if sessions.revalidation.is_some() && state.meta.checked.is_none() {
-        // A session created here (a login) was just checked by its creation.
+    if sessions.revalidation.is_some()
+        && state.meta.checked.is_none()
+        && state.origin == Origin::Fresh
+    {
+        // A session created in this request (a login) was checked by its creation.
         state.meta.checked = Some(now);
     }
     state.id();
