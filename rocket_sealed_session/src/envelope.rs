@@ -183,6 +183,15 @@ impl<T> EnvelopeOwned<T> {
     }
 }
 
+/// The payload's JSON inside an envelope written by [`write_envelope`]:
+/// everything after the first `,"data":` (the fields before it are an id in
+/// base64url and numbers, which cannot contain it), without the closing `}`.
+pub(crate) fn data_json(envelope: &[u8]) -> Option<&[u8]> {
+    const LABEL: &[u8] = b",\"data\":";
+    let start = envelope.windows(LABEL.len()).position(|w| w == LABEL)? + LABEL.len();
+    envelope.get(start..envelope.len().checked_sub(1)?)
+}
+
 /// Where an envelope is written: the seal buffer, or a [`ByteCounter`]
 /// that measures it without keeping any plaintext.
 pub(crate) trait EnvelopeSink: std::io::Write {
@@ -361,6 +370,15 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert_eq!(text, r#"prefix{"id":"x","iat":1,"exp":3,"seen":2,"data":{"views":1}}"#);
         assert_eq!(&text[data.unwrap()], r#"{"views":1}"#);
+    }
+
+    #[test]
+    fn the_payload_json_is_found_in_a_written_envelope() {
+        let mut out = Vec::new();
+        let payload = serde_json::json!({"note": ",\"data\":{}", "n": 1});
+        let range = write_envelope(&meta(1, 2, 3), &payload, &mut out).unwrap();
+        assert_eq!(data_json(&out), Some(&out[range]));
+        assert_eq!(data_json(b"{}"), None);
     }
 
     #[test]

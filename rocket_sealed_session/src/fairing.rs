@@ -21,7 +21,7 @@ use super::keys::{hex, KeyAge, KeyRing};
 use super::revalidate::{Revalidate, Revalidation, WhenCheckFails};
 use super::seal::{Sealer, HEADER_LEN, MAX_CHUNKS};
 use super::secret::Secret;
-use super::slot::{convert, ErasedPayload, Origin, Slot, SlotState};
+use super::slot::{convert, payload_digest, ErasedPayload, Origin, Slot, SlotState};
 use super::state::{CookieSource, SessionState, Validator};
 use super::telemetry;
 
@@ -205,11 +205,15 @@ pub(crate) enum Sealed {
     Cookies(Vec<String>),
     /// The payload serializes like `T::default()`: nothing to keep.
     Empty,
+    /// Nothing but the payload was to be saved, and it is byte for byte
+    /// the payload that was opened: no `Set-Cookie`.
+    Unchanged,
 }
 
 /// Why a seal stopped before encrypting.
 enum Stop {
     Empty,
+    Unchanged,
     /// Too big for one cookie, and `max_chunks` allows several.
     Chunked,
     Failed(Error),
@@ -233,13 +237,25 @@ fn seal(sessions: &SessionState, state: &mut SlotState, now: u64) -> Result<Seal
     }
     state.id();
     let max_age = state.meta.max_age_at(now, &sessions.lifetimes);
+    // Saved only for its payload: skipped if the payload did not change.
+    let opened_digest = match state.origin {
+        Origin::Opened { key_age: KeyAge::Current, .. }
+            if !state.must_save && !state.meta.wants_rolling(now, &sessions.lifetimes) =>
+        {
+            state.opened_digest
+        }
+        _ => None,
+    };
     let (meta, payload) = (&state.meta, &state.payload);
     let mut set_cookie = sessions.cookie.begin_live(TYPICAL_VALUE_LEN);
     let sealed = state.sealer.clone().seal_into(&mut set_cookie, |buf| {
         let data =
             payload.write_envelope(meta, buf).map_err(|err| Stop::Failed(Error::json(&err)))?;
-        if buf[data] == *payload.default_json() {
+        if buf[data.clone()] == *payload.default_json() {
             return Err(Stop::Empty);
+        }
+        if opened_digest.is_some_and(|digest| digest == payload_digest(&buf[data])) {
+            return Err(Stop::Unchanged);
         }
         let value_len = Sealer::sealed_len(buf.len() - HEADER_LEN);
         match pieces_needed(&sessions.cookie, value_len, max_age, sessions.max_chunks) {
@@ -257,6 +273,7 @@ fn seal(sessions: &SessionState, state: &mut SlotState, now: u64) -> Result<Seal
             seal_in_pieces(sessions, &state.sealer, meta, payload.as_ref(), max_age)
         }
         Err(Stop::Empty) => Ok(Sealed::Empty),
+        Err(Stop::Unchanged) => Ok(Sealed::Unchanged),
         Err(Stop::Failed(err)) => Err(err),
     }
 }
@@ -390,6 +407,7 @@ impl Fairing for Sessions {
                     return send_cookies(req, res, sessions, cookies);
                 }
                 Ok(Sealed::Empty) => removal_if_sent(state),
+                Ok(Sealed::Unchanged) => Action::Nothing,
                 Err(err) => {
                     if let Error::TooLarge { .. } = err {
                         telemetry::oversize();
@@ -431,6 +449,8 @@ mod tests {
             dirty: false,
             destroyed: false,
             sealer: Arc::new(Sealer::new(KeyRing::new(&Secret::generate(), &[]).unwrap(), "sid")),
+            opened_digest: None,
+            must_save: false,
         }
     }
 

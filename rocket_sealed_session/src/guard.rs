@@ -96,6 +96,8 @@ impl<'r, T: SessionData> Session<'r, T> {
     }
 
     /// Changes the payload through a closure and marks the session changed.
+    /// If the payload ends up byte for byte as it was opened, nothing is
+    /// sealed (express-session's `resave: false` compares the same way).
     ///
     /// # Panics
     ///
@@ -145,6 +147,7 @@ impl<'r, T: SessionData> Session<'r, T> {
         self.with(|state| {
             state.meta.id = super::envelope::new_session_id();
             state.dirty = true;
+            state.must_save = true;
         })
     }
 
@@ -189,6 +192,7 @@ impl<'r, T: SessionData> Session<'r, T> {
         let lifetimes = &self.sessions.lifetimes;
         let applied = self.with(|state| {
             state.dirty = true;
+            state.must_save = true;
             state.meta.set_lifetime(lifetime.as_secs(), lifetimes)
         });
         Duration::from_secs(applied)
@@ -197,7 +201,10 @@ impl<'r, T: SessionData> Session<'r, T> {
     /// Saves the session in this response even though nothing changed,
     /// e.g. to push out its idle deadline.
     pub fn mark_dirty(&self) {
-        self.with(|state| state.dirty = true);
+        self.with(|state| {
+            state.dirty = true;
+            state.must_save = true;
+        });
     }
 
     /// The session id (128 random bits, base64url). A new session gets its

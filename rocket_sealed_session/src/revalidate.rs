@@ -166,6 +166,7 @@ impl Revalidation {
         let mut state = state;
         state.meta.checked = Some(now);
         state.dirty = true;
+        state.must_save = true;
         state
     }
 }

@@ -117,6 +117,23 @@ pub(crate) struct SlotState {
     /// The key ring this request started with: it also seals the response,
     /// so a reload in flight changes nothing for this request.
     pub sealer: Arc<Sealer>,
+    /// A keyed digest of the payload's JSON as it was opened, so that an
+    /// `update` that leaves it byte for byte as it was seals nothing
+    /// (express-session's `resave: false`).
+    pub opened_digest: Option<u64>,
+    /// Something other than the payload changed (a new id, a lifetime, a
+    /// check time, `mark_dirty`): save even if the payload did not change.
+    pub must_save: bool,
+}
+
+/// A digest of payload JSON, keyed per process (collisions cannot be
+/// aimed, and one would only skip saving an unchanged-looking payload).
+pub(crate) fn payload_digest(json: &[u8]) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    static KEYS: OnceLock<std::collections::hash_map::RandomState> = OnceLock::new();
+    let mut hasher = KEYS.get_or_init(Default::default).build_hasher();
+    hasher.write(json);
+    hasher.finish()
 }
 
 impl SlotState {

@@ -11,14 +11,14 @@ use serde::Serialize;
 use super::clock::Clock;
 use super::config::SessionConfig;
 use super::cookie::CookieWriter;
-use super::envelope::{EnvelopeOwned, Lifetimes, Meta};
+use super::envelope::{data_json, EnvelopeOwned, Lifetimes, Meta};
 use super::error::Error;
 use super::keys::KeyRing;
 use super::revalidate::Revalidation;
 use super::seal::{Opened, Sealer, MAX_CHUNKS, VERSION_CHUNKED};
 use super::secret::Secret;
 use super::secret_files::SecretSources;
-use super::slot::{ErasedPayload, Origin, SlotState};
+use super::slot::{payload_digest, ErasedPayload, Origin, SlotState};
 use super::telemetry;
 
 /// The application's revocation check, type-erased: sees the request, the
@@ -112,6 +112,10 @@ impl KeyCell {
         Ok(sealer)
     }
 }
+
+/// What opening a cookie gives: the meta, the payload, where it came from,
+/// and the digest of the payload's JSON as sealed.
+type Opening<T> = (Meta, T, Origin, Option<u64>);
 
 /// Where a request's cookies are read: its raw `Cookie` headers, or, only
 /// when it has none, Rocket's jar. Only Rocket's local client puts cookies
@@ -247,14 +251,14 @@ impl SessionState {
             false => self.open_candidates::<T>(&sealer, &firsts, &source, now, req),
         };
         match &outcome {
-            Some(Ok((meta, _, Origin::Opened { key_id, .. }))) => {
+            Some(Ok((meta, _, Origin::Opened { key_id, .. }, _))) => {
                 telemetry::opened(*key_id, now, meta.deadline(&self.lifetimes))
             }
             Some(Err(reason)) => telemetry::rejected(reason),
             _ => {}
         }
         match outcome {
-            Some(Ok((meta, data, origin))) => SlotState {
+            Some(Ok((meta, data, origin, opened_digest))) => SlotState {
                 meta,
                 payload: Box::new(data),
                 origin,
@@ -262,6 +266,8 @@ impl SessionState {
                 dirty: false,
                 destroyed: false,
                 sealer,
+                opened_digest,
+                must_save: false,
             },
             Some(Err(reason)) => {
                 match reason {
@@ -288,11 +294,11 @@ impl SessionState {
         source: &CookieSource<'_, '_>,
         now: u64,
         req: &Request<'_>,
-    ) -> Option<Result<(Meta, T, Origin), Error>>
+    ) -> Option<Result<Opening<T>, Error>>
     where
         T: Serialize + DeserializeOwned + Default + Send + Sync + 'static,
     {
-        let mut chosen: Option<(Meta, T, Origin)> = None;
+        let mut chosen: Option<Opening<T>> = None;
         let mut last_failure = None;
         let mut tried: Vec<&str> = Vec::new();
         for value in values {
@@ -371,6 +377,8 @@ impl SessionState {
             dirty: false,
             destroyed: true,
             sealer: refused.sealer,
+            opened_digest: None,
+            must_save: false,
         }
     }
 
@@ -387,6 +395,8 @@ impl SessionState {
             dirty: false,
             destroyed: false,
             sealer,
+            opened_digest: None,
+            must_save: false,
         }
     }
 
@@ -395,7 +405,7 @@ impl SessionState {
         opened: Opened,
         now: u64,
         req: &Request<'_>,
-    ) -> Result<(Meta, T, Origin), Error>
+    ) -> Result<Opening<T>, Error>
     where
         T: Serialize + DeserializeOwned + Default + Send + Sync + 'static,
     {
@@ -408,6 +418,8 @@ impl SessionState {
                 return Err(Error::Rejected);
             }
         }
-        Ok((meta, data, Origin::Opened { key_age: opened.key_age(), key_id: opened.key_id() }))
+        let origin = Origin::Opened { key_age: opened.key_age(), key_id: opened.key_id() };
+        let digest = data_json(opened.plaintext()).map(payload_digest);
+        Ok((meta, data, origin, digest))
     }
 }
