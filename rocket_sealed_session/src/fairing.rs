@@ -225,6 +225,18 @@ enum Stop {
 /// session too big for one cookie is serialized again, to be sealed as
 /// pieces.
 fn seal(sessions: &SessionState, state: &mut SlotState, now: u64) -> Result<Sealed, Error> {
+    // Saved only for its payload (not to roll, re-key or record a change of
+    // id, lifetime or check time): skipped if the payload did not change.
+    let opened_digest = match state.origin {
+        Origin::Opened { key_age: KeyAge::Current, .. }
+            if state.dirty
+                && !state.must_save
+                && !state.meta.wants_rolling(now, &sessions.lifetimes) =>
+        {
+            state.opened_digest
+        }
+        _ => None,
+    };
     state.meta.seen = now;
     // A lowered max_age is written into the cookie, so it holds on every replica.
     state.meta.exp = state.meta.absolute_deadline(&sessions.lifetimes);
@@ -237,15 +249,6 @@ fn seal(sessions: &SessionState, state: &mut SlotState, now: u64) -> Result<Seal
     }
     state.id();
     let max_age = state.meta.max_age_at(now, &sessions.lifetimes);
-    // Saved only for its payload: skipped if the payload did not change.
-    let opened_digest = match state.origin {
-        Origin::Opened { key_age: KeyAge::Current, .. }
-            if !state.must_save && !state.meta.wants_rolling(now, &sessions.lifetimes) =>
-        {
-            state.opened_digest
-        }
-        _ => None,
-    };
     let (meta, payload) = (&state.meta, &state.payload);
     let mut set_cookie = sessions.cookie.begin_live(TYPICAL_VALUE_LEN);
     let sealed = state.sealer.clone().seal_into(&mut set_cookie, |buf| {
