@@ -19,5 +19,6 @@ mod common;
 #[path = "../common/browser.rs"]
 mod session;
 
+mod fleet;
 mod pages;
 mod tossing;

@@ -20,6 +20,7 @@ pub mod http;
 pub mod nginx;
 pub mod process;
 pub mod real_components;
+pub mod tls;
 
 use std::io::Write;
 
