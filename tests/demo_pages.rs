@@ -1,7 +1,12 @@
 //! The demo's pages through Rocket's local client: login regenerates the
 //! session id, `/profile` needs a user, forms without the right CSRF token
-//! get the 403 page, logout destroys the session and flashes.
+//! get the 403 page, logout destroys the session and flashes; "remember me"
+//! gives the session 30 days; notes grow the session past one cookie, a
+//! note that would not fit is refused, and clearing removes the piece.
 
+mod common;
+
+use common::{form_encode, sample_note as note};
 use rocket::http::{ContentType, Header, Status};
 use rocket::local::blocking::{Client, LocalResponse};
 
@@ -99,7 +104,7 @@ fn profile_without_a_user_redirects_to_login() {
     assert_eq!(response.status(), Status::SeeOther);
     assert_eq!(location(&response).as_deref(), Some("/login"));
     let login_page = body(client.get("/login").dispatch());
-    assert!(login_page.contains("Please sign in to see your profile."), "{login_page}");
+    assert!(login_page.contains("Please sign in to see that page."), "{login_page}");
 }
 
 #[test]
@@ -203,7 +208,16 @@ fn every_page_has_a_csrf_protected_logout_button_and_the_session_panel() {
         let page = body(client.get(path).dispatch());
         assert!(page.contains(r#"<form method="post" action="/logout""#), "{path}");
         assert_eq!(csrf_token(&page).len(), 43, "{path}");
-        for field in ["panel-id", "panel-created", "panel-absolute", "panel-idle", "panel-key-id"] {
+        for field in [
+            "panel-id",
+            "panel-created",
+            "panel-absolute",
+            "panel-lifetime",
+            "panel-idle",
+            "panel-key-id",
+            "panel-cookie-bytes",
+            "panel-cookies",
+        ] {
             assert!(page.contains(&format!(r#"id="{field}""#)), "{path} lacks {field}");
         }
     }
@@ -336,8 +350,335 @@ fn the_sign_in_warning_travels_in_the_session_and_shows_once() {
     assert_eq!(redirect.status(), Status::SeeOther);
     only_the_session_cookie(&redirect, "redirect to login", "Please sign in");
     let first = body(client.get("/login").dispatch());
-    assert_eq!(first.matches("Please sign in to see your profile.").count(), 1, "{first}");
+    assert_eq!(first.matches("Please sign in to see that page.").count(), 1, "{first}");
     let second = body(client.get("/login").dispatch());
     assert!(!second.contains("Please sign in"), "shown once: {second}");
     assert!(client.cookies().iter().all(|c| c.name() == "sid"));
+}
+
+// ---------------------------------------------------------------------------
+// Remember me
+// ---------------------------------------------------------------------------
+
+const DAY: u64 = 86_400;
+const THIRTY_DAYS: u64 = 30 * DAY;
+
+fn now() -> u64 {
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    since_epoch.map(|d| d.as_secs()).unwrap_or_default()
+}
+
+/// A Unix time as the panel writes it (RFC 3339, UTC).
+fn rfc3339(unix_seconds: u64) -> String {
+    use time::format_description::well_known::Rfc3339;
+    let at = time::OffsetDateTime::from_unix_timestamp(unix_seconds as i64);
+    at.ok().and_then(|t| t.format(&Rfc3339).ok()).unwrap_or_default()
+}
+
+/// Signs in as `name` (URL-encoded) through the form, with "remember me"
+/// ticked or not; returns the session's `Set-Cookie` of the login response.
+fn sign_in(client: &Client, name: &str, remember: bool) -> String {
+    let page = body(client.get("/login").dispatch());
+    assert!(page.contains(r#"<input type="checkbox" id="remember" name="remember">"#), "{page}");
+    let remember = if remember { "&remember=on" } else { "" };
+    let form = format!("csrf_token={}&name={name}{remember}", csrf_token(&page));
+    let response = post_form(client, "/login", &form);
+    assert_eq!(response.status(), Status::SeeOther, "signing in as {name}");
+    let cookie = set_cookies(&response).into_iter().find(|c| c.starts_with("sid="));
+    cookie.expect("the login seals the session")
+}
+
+/// The `Max-Age` of a `Set-Cookie`.
+fn max_age(set_cookie: &str) -> u64 {
+    let value = set_cookie.split(';').find_map(|a| a.trim().strip_prefix("Max-Age="));
+    value.and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("no Max-Age: {set_cookie}"))
+}
+
+/// Checks the profile's panel after a sign-in made between `before` and
+/// `after_login` (Unix seconds) with a lifetime of `lifetime` seconds.
+fn panel_shows_the_lifetime(
+    client: &Client,
+    before: u64,
+    after_login: u64,
+    lifetime: u64,
+    says: &str,
+) {
+    let profile = body(client.get("/profile").dispatch());
+    assert_eq!(after(&profile, r#"id="panel-lifetime">"#), says, "{profile}");
+    let deadline = after(&profile, r#"<time id="panel-absolute">"#);
+    let expected: Vec<String> = (before..=after_login).map(|t| rfc3339(t + lifetime)).collect();
+    assert!(
+        expected.contains(&deadline),
+        "panel deadline {deadline}, expected one of {expected:?}"
+    );
+    // The counter page's "expires at" is the same deadline (no idle timeout).
+    let home = body(client.get("/").dispatch());
+    assert_eq!(after(&home, r#"<time id="expires-at" datetime=""#), deadline);
+}
+
+#[test]
+fn remember_me_gives_the_session_thirty_days_and_the_panel_shows_the_deadline() {
+    let client = client();
+    let before = now();
+    let set_cookie = sign_in(&client, "Ada", true);
+    let after_login = now();
+    let age = max_age(&set_cookie);
+    assert!((THIRTY_DAYS - 10..=THIRTY_DAYS).contains(&age), "Max-Age {age}: {set_cookie}");
+    panel_shows_the_lifetime(&client, before, after_login, THIRTY_DAYS, "30 days (remember me)");
+
+    // Signing in again without the box starts a session of the default
+    // lifetime: "remember me" does not stick to the browser.
+    let before = now();
+    let set_cookie = sign_in(&client, "Ada", false);
+    let after_login = now();
+    assert!((DAY - 10..=DAY).contains(&max_age(&set_cookie)), "{set_cookie}");
+    panel_shows_the_lifetime(&client, before, after_login, DAY, "1 day (the default)");
+}
+
+#[test]
+fn without_remember_me_the_session_gets_the_default_lifetime() {
+    let client = client();
+    let before = now();
+    let set_cookie = sign_in(&client, "Grace", false);
+    let after_login = now();
+    let age = max_age(&set_cookie);
+    assert!((DAY - 10..=DAY).contains(&age), "Max-Age {age}: {set_cookie}");
+    panel_shows_the_lifetime(&client, before, after_login, DAY, "1 day (the default)");
+}
+
+// ---------------------------------------------------------------------------
+// Notes: a session past one cookie
+// ---------------------------------------------------------------------------
+
+fn add_note<'c>(client: &'c Client, token: &str, text: &str) -> LocalResponse<'c> {
+    post_form(client, "/notes", &format!("csrf_token={token}&text={}", form_encode(text)))
+}
+
+/// The notes page's CSRF token.
+fn notes_token(client: &Client) -> String {
+    let page = client.get("/notes").dispatch();
+    assert_eq!(page.status(), Status::Ok, "/notes for a signed-in user");
+    csrf_token(&body(page))
+}
+
+/// How many notes the notes page lists.
+fn notes_listed(page: &str) -> usize {
+    if page.contains(r#"id="no-notes""#) {
+        return 0;
+    }
+    let count = after(page, r#"<h2 id="notes-count">"#);
+    count.split(' ').next().and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{count:?}"))
+}
+
+/// How many cookies the panel says the session takes.
+fn panel_cookie_count(page: &str) -> usize {
+    let count = after(page, r#"<span id="panel-cookie-count">"#);
+    count.parse().unwrap_or_else(|_| panic!("panel cookie count {count:?}"))
+}
+
+/// The names of the cookies the client holds with a value, sorted. (Rocket's
+/// tracked client keeps a removed cookie with an empty value: it forgets a
+/// cookie on a past `Expires`, not on `Max-Age=0`. Browsers forget it on
+/// both; `tests/browser/pages.rs` checks that in Chromium.)
+fn cookie_names(client: &Client) -> Vec<String> {
+    let cookies = client.cookies();
+    let live = cookies.iter().filter(|c| !c.value().is_empty());
+    let mut names: Vec<String> = live.map(|c| c.name().to_owned()).collect();
+    names.sort();
+    names
+}
+
+/// `(name, value)` of each `Set-Cookie` of a response.
+fn set_cookie_pairs(response: &LocalResponse<'_>) -> Vec<(String, String)> {
+    let pairs = set_cookies(response).into_iter().filter_map(|c| {
+        let pair = c.split(';').next()?.to_owned();
+        let (name, value) = pair.split_once('=')?;
+        Some((name.to_owned(), value.to_owned()))
+    });
+    pairs.collect()
+}
+
+#[test]
+fn notes_need_a_signed_in_user() {
+    let client = client();
+    let response = client.get("/notes").dispatch();
+    assert_eq!(response.status(), Status::SeeOther);
+    assert_eq!(location(&response).as_deref(), Some("/login"));
+    let page = body(client.get("/login").dispatch());
+    assert!(page.contains("Please sign in to see that page."), "{page}");
+    // A form sent without a user (but with the session's token) goes there too.
+    let token = csrf_token(&page);
+    let response = add_note(&client, &token, "hello");
+    assert_eq!(response.status(), Status::SeeOther);
+    assert_eq!(location(&response).as_deref(), Some("/login"));
+    assert!(body(client.get("/").dispatch()).contains(r#"href="/notes">Notes</a>"#));
+}
+
+#[test]
+fn adding_and_clearing_notes_needs_the_csrf_token_and_a_refused_form_changes_nothing() {
+    let client = client();
+    login(&client, "Ada");
+    let token = notes_token(&client);
+    assert_eq!(add_note(&client, &token, "first note").status(), Status::SeeOther);
+
+    let refused = [
+        post_form(&client, "/notes", "text=planted"),
+        post_form(&client, "/notes", &format!("csrf_token={}&text=planted", "A".repeat(43))),
+        post_form(&client, "/notes/clear", ""),
+        post_form(&client, "/notes/clear", &format!("csrf_token={}", "A".repeat(43))),
+    ];
+    for response in refused {
+        assert_eq!(response.status(), Status::Forbidden);
+        assert!(set_cookies(&response).is_empty(), "a refused form changes no cookie");
+        assert!(body(response).contains("403 Forbidden: form refused"));
+    }
+    let page = body(client.get("/notes").dispatch());
+    assert_eq!(notes_listed(&page), 1, "{page}");
+    assert!(page.contains("<li>first note</li>") && !page.contains("planted"), "{page}");
+
+    let cleared = post_form(&client, "/notes/clear", &format!("csrf_token={token}"));
+    assert_eq!(cleared.status(), Status::SeeOther);
+    assert_eq!(location(&cleared).as_deref(), Some("/notes"));
+    let page = body(client.get("/notes").dispatch());
+    assert!(page.contains("Notes cleared.") && page.contains(r#"id="no-notes""#), "{page}");
+}
+
+#[test]
+fn notes_grow_the_session_past_one_cookie_and_clearing_removes_the_piece() {
+    let client = client();
+    login(&client, "Ada");
+    let token = notes_token(&client);
+    let mut notes = Vec::new();
+    let grown = loop {
+        assert!(notes.len() < 20, "20 notes and the session still takes one cookie");
+        let text = note(notes.len(), 450);
+        let response = add_note(&client, &token, &text);
+        assert_eq!(response.status(), Status::SeeOther, "note {}", notes.len());
+        notes.push(text);
+        let cookies = set_cookies(&response);
+        if cookies.iter().any(|c| c.starts_with("sid.1=")) {
+            break cookies;
+        }
+    };
+    assert_eq!(grown.len(), 2, "sid and sid.1: {grown:?}");
+    for piece in &grown {
+        assert!(piece.len() <= 4096, "{} bytes: {piece}", piece.len());
+        assert!(piece.contains("HttpOnly") && piece.contains("Max-Age="), "{piece}");
+    }
+    assert_eq!(cookie_names(&client), ["sid", "sid.1"]);
+
+    let page = body(client.get("/notes").dispatch());
+    assert_eq!(notes_listed(&page), notes.len());
+    for text in &notes {
+        assert!(page.contains(&format!("<li>{text}</li>")), "missing {text:?}");
+    }
+    assert!(page.contains("Note added."), "{page}");
+    assert_eq!(panel_cookie_count(&page), 2, "{page}");
+    assert!(page.contains("</span> cookies: <code>sid</code>, <code>sid.1</code> (at most 2)"));
+    let bytes: usize = after(&page, r#"id="panel-cookie-bytes">"#)
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(bytes > 4096, "the panel's size: {bytes}");
+    // Every page shows the count.
+    assert_eq!(panel_cookie_count(&body(client.get("/").dispatch())), 2);
+
+    let cleared = post_form(&client, "/notes/clear", &format!("csrf_token={token}"));
+    assert_eq!(cleared.status(), Status::SeeOther);
+    let pairs = set_cookie_pairs(&cleared);
+    let sid = pairs.iter().find(|(name, _)| name == "sid").expect("the session is re-sealed");
+    assert!(!sid.1.is_empty(), "the session lives on in one cookie: {pairs:?}");
+    let removal = set_cookies(&cleared).into_iter().find(|c| c.starts_with("sid.1="));
+    let removal = removal.unwrap_or_else(|| panic!("sid.1 is not removed: {pairs:?}"));
+    assert!(removal.starts_with("sid.1=;") && removal.contains("Max-Age=0"), "{removal}");
+    assert_eq!(cookie_names(&client), ["sid"], "the client holds no stale piece");
+
+    let page = body(client.get("/notes").dispatch());
+    assert_eq!(notes_listed(&page), 0, "{page}");
+    assert_eq!(panel_cookie_count(&page), 1, "{page}");
+    assert!(page.contains("</span> cookie: <code>sid</code> (at most 2)"), "{page}");
+    assert!(page.contains("Notes cleared."), "{page}");
+}
+
+#[test]
+fn a_note_that_does_not_fit_is_refused_with_a_message_and_every_page_still_works() {
+    let client = client();
+    // The longest display name, 40 characters of 4 bytes each.
+    let name = "%F0%9D%92%9C".repeat(40);
+    sign_in(&client, &name, false);
+    let token = notes_token(&client);
+    let mut added = 0;
+    let refused = loop {
+        assert!(added < 30, "30 notes of 480 characters and none refused");
+        let response = add_note(&client, &token, &note(added, 480));
+        match response.status() {
+            Status::SeeOther => added += 1,
+            Status::UnprocessableEntity => break body(response),
+            other => panic!("note {added}: {other}: {}", body(response)),
+        }
+    };
+    assert!(added >= 5, "only {added} notes fit");
+    assert!(refused.contains("That note does not fit"), "{refused}");
+    assert!(refused.contains("Nothing was saved."), "{refused}");
+    assert!(refused.contains(&note(added, 480)), "the refused text is kept in the form");
+    assert_eq!(notes_listed(&refused), added, "the refused note is not listed");
+
+    let page = body(client.get("/notes").dispatch());
+    assert_eq!(notes_listed(&page), added, "nothing was saved");
+    assert_eq!(panel_cookie_count(&page), 2, "{page}");
+
+    // Fill it to the brim with ever shorter notes, down to one character.
+    for len in [240, 120, 60, 30, 15, 8, 4, 2, 1] {
+        while add_note(&client, &token, &"z".repeat(len)).status() == Status::SeeOther {
+            added += 1;
+        }
+    }
+    let page = body(client.get("/notes").dispatch());
+    assert_eq!(notes_listed(&page), added);
+
+    // Every other page still saves the full session: more visits, signing
+    // in again with "remember me" (a lifetime and a flash more), the profile.
+    for _ in 0..12 {
+        assert_eq!(client.get("/").dispatch().status(), Status::Ok);
+    }
+    let set_cookie = sign_in(&client, &name, true);
+    assert!(max_age(&set_cookie) > DAY, "{set_cookie}");
+    let profile = client.get("/profile").dispatch();
+    assert_eq!(profile.status(), Status::Ok);
+    let page = body(client.get("/notes").dispatch());
+    assert_eq!(notes_listed(&page), added, "the same name keeps its notes");
+
+    // Another name starts without the notes (they were the other user's).
+    sign_in(&client, "Grace", false);
+    assert_eq!(notes_listed(&body(client.get("/notes").dispatch())), 0);
+}
+
+#[test]
+fn a_refused_note_says_why_and_keeps_the_text() {
+    let client = client();
+    login(&client, "Ada");
+    let token = notes_token(&client);
+    let long = "x".repeat(501);
+    let cases = [("+%0D%0A+", "Please write something first."), (long.as_str(), "too long")];
+    for (text, reason) in cases {
+        let response = post_form(&client, "/notes", &format!("csrf_token={token}&text={text}"));
+        assert_eq!(response.status(), Status::UnprocessableEntity);
+        let page = body(response);
+        assert!(after(&page, r#"id="form-error" role="alert">"#).contains(reason), "{page}");
+    }
+    let page = body(client.get("/notes").dispatch());
+    assert_eq!(notes_listed(&page), 0);
+}
+
+#[test]
+fn notes_are_escaped_and_keep_their_line_breaks() {
+    let client = client();
+    login(&client, "Ada");
+    let token = notes_token(&client);
+    let added = add_note(&client, &token, "  line one\r\nline <b>two</b>  ");
+    assert_eq!(added.status(), Status::SeeOther);
+    let page = body(client.get("/notes").dispatch());
+    assert!(page.contains("<li>line one\nline &lt;b&gt;two&lt;&#x2F;b&gt;</li>"), "{page}");
+    assert!(!page.contains("<b>two</b>"));
 }

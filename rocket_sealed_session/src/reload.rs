@@ -56,7 +56,7 @@ impl KeyReloader {
     }
 
     /// Re-reads the secret files and swaps the key ring for new requests.
-    /// Logs the outcome: the new key ids at info, or, at error, why the
+    /// Logs the outcome: the new key ids at warn, or, at error, why the
     /// ring in force was kept.
     ///
     /// # Errors
@@ -71,7 +71,8 @@ impl KeyReloader {
                     sealing_key_id: hex(&ring.current().id()),
                     old_key_ids: ring.all().skip(1).map(|key| hex(&key.id())).collect(),
                 };
-                log::info!(
+                // At warn, so that an operator sees it at every production log level.
+                log::warn!(
                     "session key ring reloaded: sealing key id {}, old key ids [{}]",
                     reloaded.sealing_key_id,
                     reloaded.old_key_ids.join(", ")

@@ -1,16 +1,17 @@
-//! Signing in with a display name (no passwords in a demo), the `User`
-//! guard, and the profile page behind it.
+//! Signing in with a display name (no passwords in a demo) and "remember
+//! me", the `User` guard, and the profile page behind it.
 
 use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::outcome::Outcome;
 use rocket::request::{self, FromRequest, Request};
 use rocket::response::Redirect;
-use rocket::{get, post, routes, uri, Responder, Route};
+use rocket::{get, post, routes, uri, Responder, Route, State};
 use rocket_dyn_templates::{context, Template};
 
 use super::data::{DemoSession, Flash};
-use super::page::{flash_next_page, Chrome};
+use super::page::{flash_next_page, human_duration, Chrome};
+use super::settings::SessionLimits;
 use rocket_sealed_session::{CsrfForm, CsrfToken, Session};
 
 /// The longest display name accepted, in characters.
@@ -54,6 +55,8 @@ impl<'r> FromRequest<'r> for User {
 pub struct LoginForm {
     /// The display name.
     name: String,
+    /// The "remember me" box: `on` when ticked, absent (false) otherwise.
+    remember: bool,
 }
 
 /// A trimmed display name of 1 to [`MAX_NAME_CHARS`] characters without
@@ -72,15 +75,30 @@ fn display_name(raw: &str) -> Result<String, &'static str> {
     Ok(name.to_owned())
 }
 
-fn login_page(session: &Session<'_, DemoSession>, error: Option<&str>, name: &str) -> Template {
-    let chrome = Chrome::live(session);
-    Template::render("login", context! { chrome, error, name, max_name: MAX_NAME_CHARS })
+/// The login page: the form (with `name` and `remember` as sent, after a
+/// refusal) and the reason it was refused, if it was.
+fn login_page(
+    session: &Session<'_, DemoSession>,
+    limits: &SessionLimits,
+    error: Option<&str>,
+    name: &str,
+    remember: bool,
+) -> Template {
+    let chrome = Chrome::live(session, limits);
+    let remember_for = human_duration(limits.remembered_lifetime.as_secs());
+    let default_for = human_duration(limits.default_lifetime.as_secs());
+    Template::render(
+        "login",
+        context! {
+            chrome, error, name, remember, remember_for, default_for, max_name: MAX_NAME_CHARS,
+        },
+    )
 }
 
 /// The login form.
 #[get("/login")]
-fn login_form(session: Session<'_, DemoSession>) -> Template {
-    login_page(&session, None, "")
+fn login_form(session: Session<'_, DemoSession>, limits: &State<SessionLimits>) -> Template {
+    login_page(&session, limits, None, "", false)
 }
 
 /// What a login POST answers.
@@ -93,38 +111,70 @@ enum LoginOutcome {
     Retry(Template),
 }
 
-/// Signs in: a new session id (fixation defence), the user stored, a new
-/// CSRF token, and a flash (in the session) on the way to the profile.
+/// Signs in. The data moves into a new session: a new id (fixation
+/// defence), created now, with the default lifetime, or with
+/// [`SessionLimits::remembered_lifetime`] when "remember me" is ticked (so
+/// signing in again without the box also ends an earlier "remember me").
+/// The visit count goes along; the notes only when the same name signs in
+/// again (one user's notes are not shown to another). Then a new CSRF token
+/// and a flash (in the session) on the way to the profile.
 #[post("/login", data = "<form>")]
 fn login(
     session: Session<'_, DemoSession>,
+    limits: &State<SessionLimits>,
     form: CsrfForm<DemoSession, LoginForm>,
 ) -> LoginOutcome {
     let name = match display_name(&form.name) {
         Ok(name) => name,
         Err(error) => {
-            let page = login_page(&session, Some(error), &form.name);
+            let page = login_page(&session, limits, Some(error), &form.name, form.remember);
             return LoginOutcome::Retry(page);
         }
     };
-    session.regenerate();
-    session.update(|data| data.user = Some(name.clone()));
+    let mut data = session.get();
+    if data.user.as_deref() != Some(name.as_str()) {
+        data.notes.clear();
+    }
+    data.user = Some(name);
+    data.flash = Some(Flash::SignedIn);
+    // The old session ends (its cookies are replaced in this response);
+    // what is set afterwards is a new session with fresh deadlines.
+    session.destroy();
+    if form.remember {
+        session.set_lifetime(limits.remembered_lifetime);
+    }
+    if let Err((mut data, err)) = session.try_set(data) {
+        // Only when the configuration shrank since the notes were written
+        // (a lower max_chunks): sign in without them rather than fail.
+        log::warn!("signing in without the session's notes: {err}");
+        data.notes.clear();
+        session.set(data);
+    }
     CsrfToken::rotate(&session);
-    flash_next_page(&session, Flash::SignedIn);
     LoginOutcome::SignedIn(Redirect::to(uri!(profile)))
 }
 
 /// The signed-in user's page.
 #[get("/profile")]
-fn profile(user: User, session: Session<'_, DemoSession>) -> Template {
-    let chrome = Chrome::live(&session);
+fn profile(
+    user: User,
+    session: Session<'_, DemoSession>,
+    limits: &State<SessionLimits>,
+) -> Template {
+    let chrome = Chrome::live(&session, limits);
     Template::render("profile", context! { chrome, name: user.name })
 }
 
 /// `/profile` without a user: to the login form, which says why.
 #[get("/profile", rank = 2)]
 fn profile_needs_login(session: Session<'_, DemoSession>) -> Redirect {
-    flash_next_page(&session, Flash::SignInFirst);
+    sign_in_first(&session)
+}
+
+/// To the login form, which says "Please sign in ..." (a flash in the
+/// session): for every page that needs a user and has none.
+pub fn sign_in_first(session: &Session<'_, DemoSession>) -> Redirect {
+    flash_next_page(session, Flash::SignInFirst);
     Redirect::to(uri!(login_form))
 }
 

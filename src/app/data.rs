@@ -21,6 +21,10 @@ pub struct DemoSession {
     /// A message for the next page, shown once ("Signed in as ...").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flash: Option<Flash>,
+    /// The signed-in user's notes (`/notes`), oldest first. They make the
+    /// session grow past one cookie.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// A one-time message: set before a redirect, shown and dropped by the next
@@ -34,8 +38,13 @@ pub struct DemoSession {
 pub enum Flash {
     /// After login: "Signed in as <name>."
     SignedIn,
-    /// On the way from `/profile` to the login form: "Please sign in ...".
+    /// On the way from a page that needs a user to the login form:
+    /// "Please sign in ...".
     SignInFirst,
+    /// After adding a note: "Note added."
+    NoteAdded,
+    /// After clearing the notes: "Notes cleared."
+    NotesCleared,
 }
 
 impl CsrfStore for DemoSession {
@@ -72,6 +81,7 @@ mod tests {
         assert_eq!(data.views, 3);
         assert_eq!(data.user, None);
         assert_eq!(data.flash, None);
+        assert!(data.notes.is_empty());
     }
 
     #[test]

@@ -2,12 +2,17 @@
 //! a small starter app.
 //!
 //! - `/`: a visit counter with the session id and deadline;
-//! - `/login`: a display name, CSRF-checked; signing in regenerates the
-//!   session id and rotates the CSRF token;
+//! - `/login`: a display name, CSRF-checked, and "remember me"; signing in
+//!   moves the data into a new session (new id, fresh deadlines; 30 days
+//!   with "remember me") and rotates the CSRF token;
 //! - `/profile`: behind the [`User`] guard (no user: a redirect to `/login`);
+//! - `/notes`: the signed-in user's notes, kept in the session, which grows
+//!   past one cookie (`sid`, `sid.1`); add and clear are CSRF-checked, and a
+//!   note that would not fit is refused with a message;
 //! - `/logout`: GET as in the seed, and a CSRF-checked POST button on every
 //!   page; both destroy the session and say "Logged out successfully!";
-//! - a "your session" panel on every page (id, deadlines, key id, cookie size);
+//! - a "your session" panel on every page (id, deadlines, lifetime, key id,
+//!   cookie size, how many cookies);
 //! - `/api/session` (read-only JSON) and `/health`.
 //!
 //! Each feature module exports `routes()`; [`rocket()`] assembles them so
@@ -18,6 +23,7 @@ mod assets;
 mod auth;
 mod data;
 mod errors;
+mod notes;
 mod page;
 pub mod settings;
 mod visits;
@@ -33,9 +39,11 @@ pub use data::DemoSession;
 pub fn rocket() -> Rocket<Build> {
     rocket::custom(settings::figment())
         .attach(settings::sessions())
+        .attach(settings::limits())
         .attach(Template::fairing())
         .mount("/", visits::routes())
         .mount("/", auth::routes())
+        .mount("/", notes::routes())
         .mount("/", api::routes())
         .mount("/", assets::routes())
         .register("/", errors::catchers())

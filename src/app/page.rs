@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::data::{rfc3339, DemoSession, Flash};
+use super::settings::SessionLimits;
 use rocket_sealed_session::{CsrfToken, Session};
 
 /// A flash message as the page shows it.
@@ -25,7 +26,11 @@ impl FlashView {
             }
             (Flash::SignedIn, None) => FlashView { kind: "success", message: "Signed in.".into() },
             (Flash::SignInFirst, _) => {
-                FlashView { kind: "warning", message: "Please sign in to see your profile.".into() }
+                FlashView { kind: "warning", message: "Please sign in to see that page.".into() }
+            }
+            (Flash::NoteAdded, _) => FlashView { kind: "success", message: "Note added.".into() },
+            (Flash::NotesCleared, _) => {
+                FlashView { kind: "success", message: "Notes cleared.".into() }
             }
         }
     }
@@ -40,12 +45,21 @@ pub struct Panel {
     pub created: String,
     /// The absolute deadline (RFC 3339).
     pub absolute: String,
+    /// The absolute lifetime counted from creation, e.g. "30 days (remember me)".
+    pub lifetime: String,
     /// The idle deadline, or why there is none.
     pub idle: String,
     /// The hex id of the key that opened the cookie, or a note for a new session.
     pub key_id: String,
     /// Bytes of the `Set-Cookie` value if the session were saved now.
     pub cookie_bytes: String,
+    /// How many cookies the session takes if saved now; `None` if it
+    /// would not fit.
+    pub cookies: Option<usize>,
+    /// Their names: `sid`, `sid.1`, ...
+    pub cookie_names: Vec<String>,
+    /// The most cookies one session may take (`max_chunks`).
+    pub max_cookies: usize,
 }
 
 /// Everything the base layout needs.
@@ -66,7 +80,7 @@ impl Chrome {
     /// message out of the session (it is shown once) and issues the CSRF
     /// token if needed. Call it after the handler's own changes to the
     /// session, so that the panel shows what this response will seal.
-    pub fn live(session: &Session<'_, DemoSession>) -> Chrome {
+    pub fn live(session: &Session<'_, DemoSession>, limits: &SessionLimits) -> Chrome {
         let flash = take_flash(session);
         let csrf_token = Some(CsrfToken::get(session));
         let user = session.read(|data| data.user.clone());
@@ -74,7 +88,7 @@ impl Chrome {
             csrf_token,
             flash: flash.map(|flash| FlashView::new(flash, user.as_deref())),
             user,
-            panel: Some(panel(session)),
+            panel: Some(panel(session, limits)),
         }
     }
 
@@ -100,8 +114,31 @@ fn take_flash(session: &Session<'_, DemoSession>) -> Option<Flash> {
     session.update(|data| data.flash.take())
 }
 
-fn panel(session: &Session<'_, DemoSession>) -> Panel {
+/// A duration in the largest whole unit: "30 days", "1 day", "36 hours",
+/// "90 minutes", "45 seconds".
+pub fn human_duration(seconds: u64) -> String {
+    let (count, unit) = match seconds {
+        s if s >= 86_400 && s % 86_400 == 0 => (s / 86_400, "day"),
+        s if s >= 3_600 && s % 3_600 == 0 => (s / 3_600, "hour"),
+        s if s >= 60 && s % 60 == 0 => (s / 60, "minute"),
+        s => (s, "second"),
+    };
+    match count {
+        1 => format!("1 {unit}"),
+        n => format!("{n} {unit}s"),
+    }
+}
+
+fn panel(session: &Session<'_, DemoSession>, limits: &SessionLimits) -> Panel {
+    let created = session.issued_at();
     let absolute = session.absolute_deadline();
+    let lifetime_secs = absolute.saturating_sub(created);
+    let default = limits.default_lifetime.as_secs();
+    let lifetime = match lifetime_secs {
+        secs if secs > default => format!("{} (remember me)", human_duration(secs)),
+        secs if secs == default => format!("{} (the default)", human_duration(secs)),
+        secs => human_duration(secs),
+    };
     let idle = match (session.idle_timeout(), session.idle_deadline()) {
         (Some(secs), Some(ends)) if ends < absolute => {
             format!("{} ({secs} s without a request)", rfc3339(ends))
@@ -120,12 +157,38 @@ fn panel(session: &Session<'_, DemoSession>) -> Panel {
             "unknown".to_owned()
         }
     };
+    let cookies = match session.cookies_needed() {
+        Ok(count) => Some(count),
+        Err(err) => {
+            log::warn!("the session does not fit its cookies: {err}");
+            None
+        }
+    };
     Panel {
         id: session.id(),
-        created: rfc3339(session.issued_at()),
+        created: rfc3339(created),
         absolute: rfc3339(absolute),
+        lifetime,
         idle,
         key_id,
         cookie_bytes,
+        cookies,
+        cookie_names: limits.cookie_names(cookies.unwrap_or(0)),
+        max_cookies: limits.max_chunks,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_duration;
+
+    #[test]
+    fn durations_are_shown_in_their_largest_whole_unit() {
+        assert_eq!(human_duration(30 * 86_400), "30 days");
+        assert_eq!(human_duration(86_400), "1 day");
+        assert_eq!(human_duration(36 * 3_600), "36 hours");
+        assert_eq!(human_duration(90 * 60), "90 minutes");
+        assert_eq!(human_duration(45), "45 seconds");
+        assert_eq!(human_duration(1), "1 second");
     }
 }

@@ -1,8 +1,12 @@
 //! Where the demo's configuration comes from: Rocket's own providers
 //! (Rocket.toml profiles, `ROCKET_*` variables), plus `SESSION_<KEY>`
 //! environment variables for the library's `session` table, and the
-//! documents whose printed values may never be used as a secret.
+//! documents whose printed values may never be used as a secret; and the
+//! session limits the pages show and use ([`SessionLimits`]).
 
+use std::time::Duration;
+
+use rocket::fairing::AdHoc;
 use rocket::figment::providers::Env;
 use rocket::figment::Figment;
 use rocket_sealed_session::{SessionConfig, Sessions, CONFIG_KEYS};
@@ -45,4 +49,72 @@ pub fn sessions() -> Sessions {
 /// to fix.
 pub fn check(figment: &Figment) -> Result<SessionConfig, rocket_sealed_session::Error> {
     SessionConfig::from_figment_refusing(figment, PUBLISHED_DOCUMENTS)
+}
+
+/// What "remember me" asks for: 30 days, bounded by the configured
+/// `max_lifetime` (Rocket.toml sets it to 30 days).
+pub const REMEMBER_ME: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
+/// The session settings the pages need, read at ignite from the same
+/// figment (and so the same configuration) as the sessions fairing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionLimits {
+    /// The session cookie's name (`sid`; `__Host-sid` in release).
+    pub cookie_name: String,
+    /// The most cookies one session may take (`max_chunks`).
+    pub max_chunks: usize,
+    /// A session's lifetime without "remember me" (`max_age`).
+    pub default_lifetime: Duration,
+    /// What "remember me" gives: [`REMEMBER_ME`], or `max_lifetime` if shorter.
+    pub remembered_lifetime: Duration,
+}
+
+impl SessionLimits {
+    /// The limits of a checked configuration.
+    pub fn of(config: &SessionConfig) -> SessionLimits {
+        SessionLimits {
+            cookie_name: config.cookie_name.clone(),
+            max_chunks: config.max_chunks,
+            default_lifetime: Duration::from_secs(config.max_age),
+            remembered_lifetime: REMEMBER_ME.min(Duration::from_secs(config.max_lifetime)),
+        }
+    }
+
+    /// The names of the first `count` cookies of a session: `sid`, `sid.1`, ...
+    pub fn cookie_names(&self, count: usize) -> Vec<String> {
+        let name = &self.cookie_name;
+        (0..count).map(|i| if i == 0 { name.clone() } else { format!("{name}.{i}") }).collect()
+    }
+}
+
+/// Manages [`SessionLimits`] at ignite, from the configuration the
+/// [`sessions`] fairing builds. One that does not check out manages
+/// nothing: the fairing refuses the launch and says why (once).
+pub fn limits() -> AdHoc {
+    AdHoc::on_ignite("Demo session limits", |rocket| async move {
+        match sessions().config_from(rocket.figment()) {
+            Ok(config) => {
+                let limits = SessionLimits::of(&config);
+                rocket.manage(limits)
+            }
+            Err(_) => rocket,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remember_me_is_bounded_by_max_lifetime_and_pieces_are_numbered() {
+        let figment = rocket::Config::figment()
+            .select("debug")
+            .merge(("session.max_lifetime", 7 * 86_400))
+            .merge(("session.max_chunks", 3));
+        let limits = SessionLimits::of(&SessionConfig::from_figment(&figment).unwrap());
+        assert_eq!(limits.remembered_lifetime, Duration::from_secs(7 * 86_400));
+        assert_eq!(limits.max_chunks, 3);
+        assert_eq!(limits.cookie_names(3), ["sid", "sid.1", "sid.2"]);
+    }
 }

@@ -2,11 +2,12 @@
 //! button's CSRF-checked POST.
 
 use rocket::response::Redirect;
-use rocket::{get, post, routes, uri, Route};
+use rocket::{get, post, routes, uri, Route, State};
 use rocket_dyn_templates::{context, Template};
 
 use super::data::{rfc3339, DemoSession};
 use super::page::Chrome;
+use super::settings::SessionLimits;
 use rocket_sealed_session::{CsrfForm, Session};
 
 /// What the logout page says.
@@ -19,12 +20,12 @@ pub fn routes() -> Vec<Route> {
 
 /// Counts the visit and shows it with the session id and deadline.
 #[get("/")]
-fn index(session: Session<'_, DemoSession>) -> Template {
+fn index(session: Session<'_, DemoSession>, limits: &State<SessionLimits>) -> Template {
     let views = session.update(|data| {
         data.views += 1;
         data.views
     });
-    let chrome = Chrome::live(&session);
+    let chrome = Chrome::live(&session, limits);
     Template::render(
         "index",
         context! {

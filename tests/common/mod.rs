@@ -1,7 +1,7 @@
 //! The one harness of the demo's integration tests.
 //!
 //! - here: configured local clients and `Set-Cookie` parsing for Rocket's
-//!   local client, and [`say`];
+//!   local client, notes for `/notes` ([`sample_note`]), and [`say`];
 //! - [`process`]: free ports, child processes killed on drop, the demo
 //!   binary as a server or as a launch that must be refused, scratch
 //!   directories, running one test in a process of its own;
@@ -94,6 +94,35 @@ pub fn views_in(page: &str) -> Option<u64> {
 /// handle): for SKIPPED notices and reports that must be seen on a pass.
 pub fn say(message: &str) {
     let _ = writeln!(std::io::stderr(), "{message}");
+}
+
+/// Note `i` of a test, `len` characters of letters, digits and spaces
+/// that do not repeat themselves: a few of them take a session past one
+/// cookie (`/notes`).
+pub fn sample_note(i: usize, len: usize) -> String {
+    const WORDS: [&str; 12] = [
+        "amber", "basalt", "cobalt", "dune", "ember", "fjord", "granite", "harbor", "iris",
+        "juniper", "kelp", "lantern",
+    ];
+    let mut text = format!("Note {i}:");
+    let mut k = i * 7 + 3;
+    while text.len() < len {
+        text.push_str(&format!(" {}{}", WORDS[k % WORDS.len()], k % 97));
+        k = (k * 31 + 17) % 10_007;
+    }
+    text.truncate(len);
+    text.trim_end().to_owned()
+}
+
+/// `text` URL-encoded for a form body.
+pub fn form_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => (b as char).to_string(),
+            b' ' => "+".to_owned(),
+            b => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// The `value` of the first `csrf_token` input of a page.
