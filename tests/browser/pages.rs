@@ -2,12 +2,14 @@
 //! the debug profile: reloads raise the counter, `document.cookie` does
 //! not show the session cookie, login shows the profile under a new
 //! session id, logout ends the session and `/profile` then goes to
-//! `/login`, and a form without its token gets the 403 page. Screenshots
-//! of every page land in `target/screenshots/`.
+//! `/login`, a form without its token gets the 403 page, and notes take
+//! the session past one cookie (`sid`, `sid.1`) and clearing them leaves no
+//! stale piece in the browser. Screenshots of every page land in
+//! `target/screenshots/`.
 
 use crate::common::real_components::{require, CHROMEDRIVER, CHROMIUM};
 use crate::common::{Demo, Server};
-use crate::session::{self, ensure, logs_dir, Browser, TestResult};
+use crate::session::{self, ensure, logs_dir, Browser, HeldCookie, TestResult};
 
 /// A browser and the demo server, for one test.
 type Harness = session::Harness<Server>;
@@ -44,6 +46,15 @@ impl Harness {
     async fn login(&self, name: &str) -> TestResult {
         self.goto("/login").await?;
         self.type_into("#name", name).await?;
+        self.click("#login-form button[type=submit]").await?;
+        self.wait_for("#profile-name").await
+    }
+
+    /// Signs in as `name` with "remember me" ticked.
+    async fn login_remembered(&self, name: &str) -> TestResult {
+        self.goto("/login").await?;
+        self.type_into("#name", name).await?;
+        self.click("#remember").await?;
         self.click("#login-form button[type=submit]").await?;
         self.wait_for("#profile-name").await
     }
@@ -163,6 +174,66 @@ async fn a_form_posted_with_a_wrong_csrf_token_gets_the_403_page() {
         h.goto("/").await?;
         let views = h.text("#views").await?;
         ensure!(views.contains(" 2 times"), "the refused logout ended the session: {views:?}");
+        Ok(())
+    })
+    .await;
+}
+
+#[rocket::async_test]
+async fn notes_take_the_session_past_one_cookie_and_clearing_leaves_no_stale_piece() {
+    Harness::run("notes", async |h: &Harness| {
+        h.login_remembered("Ada Lovelace").await?;
+        h.goto("/notes").await?;
+        ensure!(h.path().await? == "/notes", "/notes went to {}", h.path().await?);
+        h.screenshot("notes-empty").await?;
+
+        // Notes until the session is about 6 KB, in two cookies.
+        let notes = h.add_notes_until(6000).await?;
+        let (count, bytes) = h.panel_cookies().await?;
+        ensure!(count == 2, "a {bytes}-byte session in {count} cookies");
+        let jar = h.cookie_jar().await?;
+        let names: Vec<&str> = jar.iter().map(|c| c.name.as_str()).collect();
+        ensure!(names == ["sid", "sid.1"], "the browser holds {jar:?}");
+        let total: usize = jar.iter().map(|c| c.value_len).sum();
+        ensure!(total > 4096 && jar.iter().all(|c| c.value_len < 4096), "cookie values: {jar:?}");
+        ensure!(jar.iter().all(|c| c.http_only), "a piece is not HttpOnly: {jar:?}");
+        // "Remember me": both pieces live 30 days.
+        let thirty_days = 30 * 86_400;
+        let remembered = |c: &HeldCookie| {
+            c.expires_in.is_some_and(|s| (thirty_days - 120..=thirty_days).contains(&s))
+        };
+        ensure!(jar.iter().all(remembered), "not 30 days: {jar:?}");
+        // Tall enough for the notes and the panel below them (for the README).
+        h.browser.set_window_size(1000, 1400).await.map_err(|e| e.to_string())?;
+        h.screenshot("notes").await?;
+        h.browser.set_window_size(390, 844).await.map_err(|e| e.to_string())?;
+        h.screenshot("notes-phone").await?;
+        h.browser.set_window_size(1000, 1100).await.map_err(|e| e.to_string())?;
+
+        // Reloads send both cookies: every note is still there.
+        for _ in 0..2 {
+            h.browser.refresh().await.map_err(|e| e.to_string())?;
+            ensure!(h.listed_notes().await? == notes, "the notes after a reload differ");
+            ensure!(h.panel_cookies().await?.0 == 2, "not two cookies after a reload");
+        }
+        h.goto("/profile").await?;
+        ensure!(h.text("#profile-name").await?.contains("Ada Lovelace"), "signed out by a reload");
+        h.goto("/notes").await?;
+
+        // Clearing: one cookie left, and no stale sid.1 in the browser.
+        h.click("#clear-form button").await?;
+        h.wait_for("#no-notes").await?;
+        let flash = h.text("#flash").await?;
+        ensure!(flash == "Notes cleared.", "after clearing: {flash:?}");
+        ensure!(h.panel_cookies().await?.0 == 1, "the panel does not say one cookie");
+        let jar = h.cookie_jar().await?;
+        let names: Vec<&str> = jar.iter().map(|c| c.name.as_str()).collect();
+        ensure!(names == ["sid"], "after clearing the browser holds {jar:?}");
+        ensure!(jar[0].value_len > 0 && jar[0].value_len < 4096, "the session cookie: {jar:?}");
+        h.browser.refresh().await.map_err(|e| e.to_string())?;
+        ensure!(h.text("#no-notes").await.is_ok(), "notes came back after a reload");
+        h.goto("/profile").await?;
+        ensure!(h.text("#profile-name").await?.contains("Ada Lovelace"), "signed out by clearing");
         Ok(())
     })
     .await;

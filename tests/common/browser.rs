@@ -238,3 +238,104 @@ impl Browser {
         std::fs::write(dir.join(format!("{name}.png")), png).map_err(|e| e.to_string())
     }
 }
+
+/// A cookie as the browser holds it (WebDriver also reads `HttpOnly` ones).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct HeldCookie {
+    pub name: String,
+    /// Bytes of its value.
+    pub value_len: usize,
+    pub http_only: bool,
+    pub secure: bool,
+    /// Seconds until it expires; `None` for a session cookie.
+    pub expires_in: Option<i64>,
+}
+
+/// Waits, helpers for the demo's pages (the session panel, `/notes`).
+impl Browser {
+    /// Waits up to 10 s until the text of the first `css` is `expected`.
+    pub async fn wait_for_text(&self, css: &str, expected: &str) -> TestResult {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = self.text(css).await.unwrap_or_default();
+            if text == expected {
+                return Ok(());
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(format!("{css} says {text:?}, not {expected:?}"));
+            }
+            rocket::tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Every cookie the browser holds for the current page's site, by name.
+    pub async fn cookie_jar(&self) -> Result<Vec<HeldCookie>, String> {
+        let cookies = self.client.get_all_cookies().await.map_err(|e| e.to_string())?;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let mut jar: Vec<HeldCookie> = cookies
+            .iter()
+            .map(|c| HeldCookie {
+                name: c.name().to_owned(),
+                value_len: c.value().len(),
+                http_only: c.http_only() == Some(true),
+                secure: c.secure() == Some(true),
+                expires_in: c.expires_datetime().map(|t| t.unix_timestamp() - now),
+            })
+            .collect();
+        jar.sort();
+        Ok(jar)
+    }
+
+    /// What the session panel says: how many cookies, and the sealed size
+    /// in bytes.
+    pub async fn panel_cookies(&self) -> Result<(usize, usize), String> {
+        let count = self.text("#panel-cookie-count").await?;
+        let bytes = self.text("#panel-cookie-bytes").await?;
+        let number = |text: &str| text.split(' ').next().and_then(|n| n.parse().ok());
+        match (number(&count), number(&bytes)) {
+            (Some(count), Some(bytes)) => Ok((count, bytes)),
+            _ => Err(format!("the panel says {count:?} cookies of {bytes:?}")),
+        }
+    }
+
+    /// The notes `/notes` lists (the DOM's text, also of notes scrolled out
+    /// of the list's box).
+    pub async fn listed_notes(&self) -> Result<Vec<String>, String> {
+        let items = self.client.find_all(Locator::Css("#notes li")).await;
+        let items = items.map_err(|e| format!("the notes list: {e}"))?;
+        let mut texts = Vec::new();
+        for item in items {
+            let text = item.prop("textContent").await.map_err(|e| e.to_string())?;
+            texts.push(text.unwrap_or_default());
+        }
+        Ok(texts)
+    }
+
+    /// On `/notes`, types notes of 450 characters into the form, one by
+    /// one, until the panel says the session is sealed into at least
+    /// `bytes` bytes; returns the notes. Each must be added ("Note added.").
+    pub async fn add_notes_until(&self, bytes: usize) -> Result<Vec<String>, String> {
+        let mut notes = Vec::new();
+        loop {
+            if notes.len() >= 20 {
+                return Err(format!("20 notes and the session is still under {bytes} bytes"));
+            }
+            let text = crate::common::sample_note(notes.len(), 450);
+            self.type_into("#note", &text).await?;
+            self.click("#note-form button[type=submit]").await?;
+            notes.push(text);
+            let count = match notes.len() {
+                1 => "1 note".to_owned(),
+                n => format!("{n} notes"),
+            };
+            self.wait_for_text("#notes-count", &count).await?;
+            let flash = self.text("#flash").await?;
+            if flash != "Note added." {
+                return Err(format!("after note {}: {flash:?}", notes.len()));
+            }
+            if self.panel_cookies().await?.1 >= bytes {
+                return Ok(notes);
+            }
+        }
+    }
+}
