@@ -1,5 +1,6 @@
 //! A tiny HTTP/1.1 client for loopback: one request per connection
-//! (`Connection: close`), the whole response read and parsed.
+//! (`Connection: close`), the whole response read and parsed; and a
+//! cookie jar that keeps what the responses set, as a browser would.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -14,6 +15,11 @@ pub struct HttpResponse {
 }
 
 impl HttpResponse {
+    /// The first header called `name` (any letter case), if any.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
     /// The `Set-Cookie` for `name`, if any.
     pub fn set_cookie_for(&self, name: &str) -> Option<&str> {
         self.headers
@@ -33,6 +39,44 @@ impl HttpResponse {
     pub fn cookie_value_for(&self, name: &str) -> Option<String> {
         let value = super::cookie_value(self.set_cookie_for(name)?);
         (!value.is_empty()).then(|| value.to_owned())
+    }
+}
+
+/// A client's cookies over raw HTTP, as a browser keeps them for one site
+/// (names only; no paths or domains): each `Set-Cookie` of a response sets
+/// its cookie, and one with an empty value or `Max-Age=0` removes it.
+#[derive(Debug, Default, Clone)]
+pub struct Jar(Vec<(String, String)>);
+
+impl Jar {
+    /// Takes in the `Set-Cookie`s of `response`.
+    pub fn update(&mut self, response: &HttpResponse) {
+        let set_cookies =
+            response.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"));
+        for (_, set_cookie) in set_cookies {
+            let Some((name, value)) = super::cookie_pair(set_cookie).split_once('=') else {
+                continue;
+            };
+            let removed = value.is_empty()
+                || super::attributes(set_cookie).iter().any(|(k, v)| k == "max-age" && v == "0");
+            self.0.retain(|(held, _)| held != name);
+            if !removed {
+                self.0.push((name.to_owned(), value.to_owned()));
+            }
+        }
+    }
+
+    /// The `Cookie` header's value, or `None` when the jar is empty.
+    pub fn header(&self) -> Option<String> {
+        let pairs: Vec<String> = self.0.iter().map(|(n, v)| format!("{n}={v}")).collect();
+        (!pairs.is_empty()).then(|| pairs.join("; "))
+    }
+
+    /// The names held, sorted.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.0.iter().map(|(n, _)| n.clone()).collect();
+        names.sort();
+        names
     }
 }
 

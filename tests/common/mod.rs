@@ -5,7 +5,7 @@
 //! - [`process`]: free ports, child processes killed on drop, the demo
 //!   binary as a server or as a launch that must be refused, scratch
 //!   directories, running one test in a process of its own;
-//! - [`http`]: a tiny HTTP/1.1 client for loopback;
+//! - [`http`]: a tiny HTTP/1.1 client for loopback, with a cookie [`Jar`];
 //! - [`real_components`]: finding chromium, chromedriver, nginx and openssl,
 //!   with the skip rule (SKIPPED and pass under plain `cargo test`, a
 //!   failure under `CI=true`);
@@ -28,7 +28,7 @@ use rocket::figment::Figment;
 use rocket::local::blocking::{Client, LocalResponse};
 use rocket_sealed_session::Secret;
 
-pub use http::{http_get, HttpResponse};
+pub use http::{http_get, HttpResponse, Jar};
 pub use process::{free_port, Demo, Server};
 
 /// A fresh random secret as base64.
