@@ -321,13 +321,25 @@ fn send_cookies(
     for set_cookie in cookies {
         res.adjoin_header(Header::new("Set-Cookie", set_cookie));
     }
-    if sessions.max_chunks > 1 || used > 1 {
+    // Whatever max_chunks says now: it may have been lowered since the
+    // client's pieces were set.
+    if used > 1 || sent_any_piece(req, sessions.cookie.name()) {
         let sent = pieces_sent(CookieSource::of(req).names(), sessions.cookie.name());
         for index in (used.max(1)..MAX_CHUNKS).filter(|index| sent & (1 << index) != 0) {
             res.adjoin_header(Header::new("Set-Cookie", sessions.cookie.chunk_removal(index)));
         }
     }
     res.set_raw_header("Cache-Control", "private, no-store");
+}
+
+/// Whether the request may carry a piece cookie (`name.N`): a cheap scan
+/// before the exact one.
+fn sent_any_piece(req: &Request<'_>, name: &str) -> bool {
+    let dotted = format!("{name}.");
+    match req.headers().contains("Cookie") {
+        true => req.headers().get("Cookie").any(|header| header.contains(&dotted)),
+        false => req.cookies().iter().any(|cookie| cookie.name().starts_with(&dotted)),
+    }
 }
 
 /// Marks a response built from a session as one user's: `Vary: Cookie`,

@@ -158,3 +158,14 @@ fn the_request_header_budget_caps_a_chunked_session() {
     assert_eq!(response.status(), Status::InternalServerError);
     assert!(response.headers().get("Set-Cookie").next().is_none());
 }
+
+#[test]
+fn after_max_chunks_is_lowered_a_shrunk_session_still_removes_its_old_pieces() {
+    let secret = Secret::generate();
+    let big = live(&set_cookies(&client(&secret, 4).post("/notes/40").dispatch()));
+    assert_eq!(big.len(), 2);
+    let lowered = client(&secret, 1);
+    let response = lowered.post("/notes/2").header(Header::new("Cookie", header(&big))).dispatch();
+    let sent = set_cookies(&response);
+    assert!(sent.contains(&("sid.1".to_owned(), String::new())), "sid.1 removed: {sent:?}");
+}
