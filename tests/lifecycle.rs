@@ -381,3 +381,27 @@ fn deadlines_report_the_nearer_of_idle_and_absolute() {
     let text = plain.get("/deadlines").dispatch().into_string();
     assert_eq!(text.as_deref(), Some(format!("None None {}", 1_000_060 + 86_400).as_str()));
 }
+
+/// The demo's `/metrics`: the library's counters in the Prometheus text
+/// format, with the key id of a cookie that opened and its latest deadline.
+#[test]
+fn metrics_show_sessions_by_outcome_and_key_id() {
+    let client = demo_client(&secret());
+    client.get("/").dispatch(); // sealed
+    client.get("/").dispatch(); // opened, sealed again
+    let key_id = client
+        .get("/api/session")
+        .dispatch()
+        .into_json::<serde_json::Value>()
+        .and_then(|json| json["key_id"].as_str().map(str::to_owned));
+    let response = client.get("/metrics").dispatch();
+    assert_eq!(response.status(), Status::Ok);
+    let text = response.into_string().unwrap_or_default();
+    assert!(text.contains("sealed_session_sealed_total"), "{text}");
+    assert!(text.contains("sealed_session_opened_total{key_id="), "{text}");
+    assert!(text.contains("sealed_session_key_latest_deadline_seconds{key_id="), "{text}");
+    if let Some(key_id) = key_id {
+        assert!(text.contains(&format!("key_id=\"{key_id}\"")), "{key_id}: {text}");
+    }
+    assert!(!text.contains("sid="), "no cookie in the metrics");
+}

@@ -23,6 +23,7 @@ mod assets;
 mod auth;
 mod data;
 mod errors;
+mod metrics;
 mod notes;
 mod page;
 pub mod settings;
@@ -41,10 +42,12 @@ pub fn rocket() -> Rocket<Build> {
         .attach(settings::sessions())
         .attach(settings::limits())
         .attach(Template::fairing())
+        .attach(metrics::recorder())
         .mount("/", visits::routes())
         .mount("/", auth::routes())
         .mount("/", notes::routes())
         .mount("/", api::routes())
+        .mount("/", metrics::routes())
         .mount("/", assets::routes())
         .register("/", errors::catchers())
 }
