@@ -2,16 +2,34 @@
 //! session id, `/profile` needs a user, forms without the right CSRF token
 //! get the 403 page, logout destroys the session and flashes; "remember me"
 //! gives the session 30 days; notes grow the session past one cookie, a
-//! note that would not fit is refused, and clearing removes the piece.
+//! note that would not fit is refused, and clearing removes the piece;
+//! accounts: sign-up, a taken name, weak and wrong passwords (an unknown
+//! name answered as a wrong password, in about the same time), no password
+//! in clear in the database file, and "log out everywhere".
+//!
+//! Each client has an accounts database of its own (in memory), unless a
+//! test gives it a file.
 
 mod common;
 
 use common::{form_encode, sample_note as note};
+use rocket::figment::Figment;
 use rocket::http::{ContentType, Header, Status};
 use rocket::local::blocking::{Client, LocalResponse};
 
 fn client() -> Client {
-    match Client::tracked(sealed_session_demo::app::rocket()) {
+    client_configured(base())
+}
+
+/// Rocket's default figment with an accounts database of its own (in
+/// memory) for each client built from it.
+fn base() -> Figment {
+    rocket::Config::figment().merge(("databases.accounts.url", common::MEMORY_ACCOUNTS))
+}
+
+/// A client of the demo app with `figment` ([`base`] with changes).
+fn client_configured(figment: Figment) -> Client {
+    match Client::tracked(sealed_session_demo::app::rocket().configure(figment)) {
         Ok(client) => client,
         Err(err) => panic!("the demo app does not launch: {err}"),
     }
@@ -20,11 +38,7 @@ fn client() -> Client {
 /// A client of the demo app with a given secret, so that two clients (two
 /// browsers, or two replicas) open each other's cookies.
 fn client_with_secret(secret: &str) -> Client {
-    let figment = rocket::Config::figment().merge(("session.secret", secret));
-    match Client::tracked(sealed_session_demo::app::rocket().configure(figment)) {
-        Ok(client) => client,
-        Err(err) => panic!("the demo app does not launch: {err}"),
-    }
+    client_configured(base().merge(("session.secret", secret)))
 }
 
 fn body(response: LocalResponse<'_>) -> String {
@@ -59,10 +73,15 @@ fn post_form<'c>(client: &'c Client, path: &'static str, form: &str) -> LocalRes
     client.post(path).header(ContentType::Form).body(form).dispatch()
 }
 
-/// Signs in as `name` from a fresh page; returns the profile page.
+/// The password of the tests' accounts, URL-encoded.
+const PASSWORD: &str = "correct+horse+battery";
+
+/// Signs up as `name` (URL-encoded) from a fresh page, which signs in;
+/// returns the profile page.
 fn login(client: &Client, name: &str) -> String {
-    let token = csrf_token(&body(client.get("/login").dispatch()));
-    let response = post_form(client, "/login", &format!("csrf_token={token}&name={name}"));
+    let token = csrf_token(&body(client.get("/signup").dispatch()));
+    let form = format!("csrf_token={token}&name={name}&password={PASSWORD}");
+    let response = post_form(client, "/signup", &form);
     assert_eq!(response.status(), Status::SeeOther);
     assert_eq!(location(&response).as_deref(), Some("/profile"));
     let profile = client.get("/profile").dispatch();
@@ -259,7 +278,8 @@ fn display_names_are_escaped() {
 fn an_empty_name_shows_the_form_again() {
     let client = client();
     let token = csrf_token(&body(client.get("/login").dispatch()));
-    let response = post_form(&client, "/login", &format!("csrf_token={token}&name=%20%20%20"));
+    let form = format!("csrf_token={token}&name=%20%20%20&password={PASSWORD}");
+    let response = post_form(&client, "/login", &form);
     assert_eq!(response.status(), Status::UnprocessableEntity);
     assert!(body(response).contains("Please enter a display name."));
     assert_eq!(client.get("/profile").dispatch().status(), Status::SeeOther);
@@ -317,7 +337,8 @@ fn flash_messages_travel_in_the_sealed_session_and_show_once() {
     only_the_session_cookie(&page, "login form", "Lovelace");
     let token = csrf_token(&body(page));
 
-    let signed_in = post_form(&client, "/login", &format!("csrf_token={token}&name=Ada+Lovelace"));
+    let form = format!("csrf_token={token}&name=Ada+Lovelace&password={PASSWORD}");
+    let signed_in = post_form(&client, "/signup", &form);
     assert_eq!(signed_in.status(), Status::SeeOther);
     only_the_session_cookie(&signed_in, "login", "Lovelace");
     let sealed = set_cookies(&signed_in)
@@ -376,13 +397,19 @@ fn rfc3339(unix_seconds: u64) -> String {
 }
 
 /// Signs in as `name` (URL-encoded) through the form, with "remember me"
-/// ticked or not; returns the session's `Set-Cookie` of the login response.
+/// ticked or not, signing up first if the account does not exist yet;
+/// returns the session's `Set-Cookie` of the login response.
 fn sign_in(client: &Client, name: &str, remember: bool) -> String {
     let page = body(client.get("/login").dispatch());
     assert!(page.contains(r#"<input type="checkbox" id="remember" name="remember">"#), "{page}");
     let remember = if remember { "&remember=on" } else { "" };
-    let form = format!("csrf_token={}&name={name}{remember}", csrf_token(&page));
-    let response = post_form(client, "/login", &form);
+    let form =
+        format!("csrf_token={}&name={name}&password={PASSWORD}{remember}", csrf_token(&page));
+    let mut response = post_form(client, "/login", &form);
+    if response.status() == Status::UnprocessableEntity {
+        // No such account yet: the same form, to /signup.
+        response = post_form(client, "/signup", &form);
+    }
     assert_eq!(response.status(), Status::SeeOther, "signing in as {name}");
     let cookie = set_cookies(&response).into_iter().find(|c| c.starts_with("sid="));
     cookie.expect("the login seals the session")
@@ -681,4 +708,258 @@ fn notes_are_escaped_and_keep_their_line_breaks() {
     let page = body(client.get("/notes").dispatch());
     assert!(page.contains("<li>line one\nline &lt;b&gt;two&lt;&#x2F;b&gt;</li>"), "{page}");
     assert!(!page.contains("<b>two</b>"));
+}
+
+// ---------------------------------------------------------------------------
+// Accounts: sign-up, sign-in, passwords, "log out everywhere"
+// ---------------------------------------------------------------------------
+
+/// POSTs the sign-up or sign-in form (`path`) with the page's token;
+/// `name` and `password` URL-encoded.
+fn account_form<'c>(
+    client: &'c Client,
+    path: &'static str,
+    name: &str,
+    password: &str,
+) -> LocalResponse<'c> {
+    let token = csrf_token(&body(client.get(path).dispatch()));
+    post_form(client, path, &format!("csrf_token={token}&name={name}&password={password}"))
+}
+
+/// The refusal message of a form page.
+fn form_error(page: &str) -> String {
+    after(page, r#"id="form-error" role="alert">"#)
+}
+
+/// Logs out with the button of the page at `path`.
+fn log_out(client: &Client) {
+    let token = csrf_token(&body(client.get("/").dispatch()));
+    let response = post_form(client, "/logout", &format!("csrf_token={token}"));
+    assert_eq!(response.status(), Status::SeeOther);
+}
+
+#[test]
+fn signing_up_creates_an_account_signs_in_and_the_password_signs_in_again() {
+    let client = client();
+    let home = body(client.get("/").dispatch());
+    assert!(home.contains(r#"<a href="/signup">Sign up</a>"#), "{home}");
+    let (id_before, token_before) = (panel_id(&home), csrf_token(&home));
+
+    let response = account_form(&client, "/signup", "Ada+Lovelace", PASSWORD);
+    assert_eq!(response.status(), Status::SeeOther);
+    assert_eq!(location(&response).as_deref(), Some("/profile"));
+    let profile = body(client.get("/profile").dispatch());
+    assert!(profile.contains("Account created. Signed in as Ada Lovelace."), "{profile}");
+    assert_ne!(panel_id(&profile), id_before, "the session id must change at sign-up");
+    assert_ne!(csrf_token(&profile), token_before, "the CSRF token must change at sign-up");
+
+    log_out(&client);
+    assert_eq!(client.get("/profile").dispatch().status(), Status::SeeOther);
+    // The name is found without regard to case; the account keeps its own.
+    let response = account_form(&client, "/login", "ada+LOVELACE", PASSWORD);
+    assert_eq!(response.status(), Status::SeeOther);
+    let profile = body(client.get("/profile").dispatch());
+    assert!(profile.contains("Signed in as Ada Lovelace."), "{profile}");
+    assert!(profile.contains("Hello, <strong>Ada Lovelace</strong>"), "{profile}");
+}
+
+#[test]
+fn a_taken_name_is_refused_with_a_message_whatever_its_case() {
+    let client = client();
+    login(&client, "Ada");
+    log_out(&client);
+    for name in ["Ada", "ada", "+ADA+"] {
+        let response = account_form(&client, "/signup", name, "another+good+password");
+        assert_eq!(response.status(), Status::UnprocessableEntity, "{name}");
+        let page = body(response);
+        let error = form_error(&page);
+        assert_eq!(error, "That name is taken. Please choose another one, or sign in.");
+        assert!(!page.contains("another+good+password") && !page.contains("another good password"));
+        assert_eq!(client.get("/profile").dispatch().status(), Status::SeeOther, "{name}");
+    }
+    // The first account's password still signs in: nothing was overwritten.
+    assert_eq!(account_form(&client, "/login", "Ada", PASSWORD).status(), Status::SeeOther);
+}
+
+#[test]
+fn weak_passwords_are_refused_and_create_no_account() {
+    let client = client();
+    let cases = [
+        ("short", "too short"),
+        ("123456789", "too short"),
+        ("Password123", "too easy to guess"),
+        ("qwertyuiop", "too easy to guess"),
+        ("zzzzzzzzzzzz", "too easy to guess"),
+        ("Grace+Hopper", "too easy to guess"),
+    ];
+    for (password, reason) in cases {
+        let response = account_form(&client, "/signup", "Grace+Hopper", password);
+        assert_eq!(response.status(), Status::UnprocessableEntity, "{password}");
+        let page = body(response);
+        assert!(form_error(&page).contains(reason), "{password}: {}", form_error(&page));
+        assert!(page.contains(r#"value="Grace Hopper""#), "the name is kept: {page}");
+        assert_eq!(client.get("/profile").dispatch().status(), Status::SeeOther, "{password}");
+    }
+    // None of them created the account: the name is still free.
+    assert_eq!(
+        account_form(&client, "/signup", "Grace+Hopper", PASSWORD).status(),
+        Status::SeeOther
+    );
+}
+
+#[test]
+fn a_wrong_password_and_an_unknown_name_get_the_same_answer_in_about_the_same_time() {
+    let client = client();
+    login(&client, "Ada");
+    log_out(&client);
+    // The refusal page, with what differs from one request to the next (the
+    // token, the session panel, the name as typed) cut away.
+    let refusal = |name: &str| {
+        let started = std::time::Instant::now();
+        let response = account_form(&client, "/login", name, "not+the+password");
+        let status = response.status();
+        let page = body(response);
+        let elapsed = started.elapsed();
+        assert_eq!(client.get("/profile").dispatch().status(), Status::SeeOther, "{name}");
+        let main = page.split("<main>").nth(1).and_then(|p| p.split("</main>").next());
+        let main = main.unwrap_or_default().replace(&csrf_token(&page), "TOKEN");
+        (status, form_error(&page), main.replace(r#"value="Nobody""#, r#"value="Ada""#), elapsed)
+    };
+    let (wrong_status, wrong_error, wrong_page, _) = refusal("Ada");
+    let (unknown_status, unknown_error, unknown_page, _) = refusal("Nobody");
+    assert_eq!(wrong_status, Status::UnprocessableEntity);
+    assert_eq!(unknown_status, wrong_status);
+    assert_eq!(wrong_error, "Wrong name or password.");
+    assert_eq!(unknown_error, wrong_error);
+    assert_eq!(unknown_page, wrong_page, "the two refusals differ");
+
+    // An unknown name costs a password hash too (against a dummy hash):
+    // the fastest of a few tries of each: not 3 times faster than a wrong
+    // password (without the hash it is about 20 times faster).
+    let fastest = |name: &str| (0..5).map(|_| refusal(name).3).min().unwrap_or_default();
+    let (wrong, unknown) = (fastest("Ada"), fastest("Nobody"));
+    common::say(&format!("sign-in refused in {wrong:?} (wrong password), {unknown:?} (unknown)"));
+    assert!(unknown * 3 >= wrong, "an unknown name answered faster: {unknown:?} against {wrong:?}");
+}
+
+#[test]
+fn passwords_are_not_stored_in_clear() {
+    let scratch = common::process::Scratch::new("accounts", "in-clear");
+    let file = scratch.path().join("accounts.sqlite");
+    let url = format!("sqlite://{}?mode=rwc", file.display());
+    let client = client_configured(base().merge(("databases.accounts.url", url)));
+    let password = "Tr0ub4dor%26amp%3B3+horse+staple";
+    let clear = "Tr0ub4dor&amp;3 horse staple";
+    assert_eq!(account_form(&client, "/signup", "Ada", password).status(), Status::SeeOther);
+
+    // Every byte SQLite wrote: the database file and its write-ahead log.
+    let mut bytes = Vec::new();
+    for suffix in ["", "-wal", "-journal"] {
+        let path = format!("{}{suffix}", file.display());
+        bytes.extend(std::fs::read(&path).unwrap_or_default());
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("Ada"), "the account is not in {}", file.display());
+    let phc = text.find("$argon2id$v=19$m=19456,t=2,p=1$").map(|at| &text[at..at + 98]);
+    assert!(phc.is_some(), "no Argon2id PHC string in the database");
+    for piece in [clear, "Tr0ub4dor", "horse staple"] {
+        assert!(!text.contains(piece), "{piece:?} is in the database file in clear");
+    }
+    let encoded = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, clear);
+    assert!(!text.contains(encoded.trim_end_matches('=')), "the password in base64");
+
+    // What is stored signs in.
+    log_out(&client);
+    assert_eq!(account_form(&client, "/login", "Ada", password).status(), Status::SeeOther);
+}
+
+/// Two copies of the app ("replicas") with one secret and one accounts
+/// database (a SQLite file in `scratch`), checking sessions against their
+/// account every `every` seconds.
+fn two_replicas(scratch: &common::process::Scratch, every: u64) -> (Client, Client) {
+    let secret = common::secret();
+    let url = format!("sqlite://{}?mode=rwc", scratch.path().join("accounts.sqlite").display());
+    let figment = || {
+        base()
+            .merge(("session.secret", secret.as_str()))
+            .merge(("databases.accounts.url", url.as_str()))
+            .merge(("demo.revalidate_every", every))
+    };
+    (client_configured(figment()), client_configured(figment()))
+}
+
+#[test]
+fn log_out_everywhere_ends_this_session_and_the_page_says_within_what_time() {
+    let client = client();
+    let profile = login(&client, "Ada");
+    assert!(profile.contains(r#"<form method="post" action="/logout/everywhere""#), "{profile}");
+    assert_eq!(after(&profile, r#"<strong id="revalidate-every">"#), "30 seconds");
+
+    // Without the token: refused, and nothing ends.
+    let refused = post_form(&client, "/logout/everywhere", "");
+    assert_eq!(refused.status(), Status::Forbidden);
+    assert_eq!(client.get("/profile").dispatch().status(), Status::Ok);
+
+    let token = csrf_token(&profile);
+    let response = post_form(&client, "/logout/everywhere", &format!("csrf_token={token}"));
+    assert_eq!(response.status(), Status::SeeOther);
+    assert_eq!(location(&response).as_deref(), Some("/logout/everywhere"));
+    let cookies = set_cookies(&response);
+    assert!(
+        cookies.iter().any(|c| c.starts_with("sid=;") && c.contains("Max-Age=0")),
+        "no removal cookie in {cookies:?}"
+    );
+    let page = body(client.get("/logout/everywhere").dispatch());
+    assert!(page.contains("Logged out everywhere."), "{page}");
+    assert!(page.contains("stops working within 30 seconds"), "{page}");
+    assert_eq!(client.get("/profile").dispatch().status(), Status::SeeOther);
+
+    // The password still signs in, and that new session stands.
+    assert_eq!(account_form(&client, "/login", "Ada", PASSWORD).status(), Status::SeeOther);
+    assert_eq!(client.get("/profile").dispatch().status(), Status::Ok);
+}
+
+/// The session cookie of a `Set-Cookie` list, as a browser would send it.
+fn session_cookie(set_cookies: &[String]) -> rocket::http::Cookie<'static> {
+    let sid = set_cookies.iter().find_map(|c| c.strip_prefix("sid=")).expect("a session cookie");
+    rocket::http::Cookie::new("sid", sid.split(';').next().unwrap_or_default().to_owned())
+}
+
+/// Signs up as Ada on `first`; a second browser on `second` is given a copy
+/// of the new session's cookie (and keeps what it is sent from then on);
+/// returns the first's profile page.
+fn signed_in_twice(first: &Client, second: &Client) -> String {
+    let token = csrf_token(&body(first.get("/signup").dispatch()));
+    let form = format!("csrf_token={token}&name=Ada&password={PASSWORD}");
+    let copy = session_cookie(&set_cookies(&post_form(first, "/signup", &form)));
+    assert_eq!(second.get("/").cookie(copy).dispatch().status(), Status::Ok);
+    assert_eq!(second.get("/profile").dispatch().status(), Status::Ok, "the copy works before");
+    body(first.get("/profile").dispatch())
+}
+
+#[test]
+fn a_copy_of_the_cookie_on_another_replica_is_refused_after_log_out_everywhere() {
+    // Checked on every request: the copy is refused at once.
+    let scratch = common::process::Scratch::new("accounts", "everywhere-at-once");
+    let (first, second) = two_replicas(&scratch, 0);
+    let profile = signed_in_twice(&first, &second);
+    assert!(profile.contains(r#"<strong id="revalidate-every">at once"#), "{profile}");
+    let everywhere = format!("csrf_token={}", csrf_token(&profile));
+    assert_eq!(post_form(&first, "/logout/everywhere", &everywhere).status(), Status::SeeOther);
+    let refused = second.get("/profile").dispatch();
+    assert_eq!(refused.status(), Status::SeeOther, "the copy still works");
+    assert_eq!(location(&refused).as_deref(), Some("/login"));
+    assert!(body(second.get("/login").dispatch()).contains("Please sign in to see that page."));
+    // Its data went with it, not only the user: a fresh session.
+    assert!(body(second.get("/").dispatch()).contains("visited this page 1 times"));
+
+    // Checked every 30 s: the copy was checked at sign-up, and keeps
+    // working until its next check (the price of not asking the database
+    // on every request).
+    let scratch = common::process::Scratch::new("accounts", "everywhere-in-30s");
+    let (first, second) = two_replicas(&scratch, 30);
+    let profile = signed_in_twice(&first, &second);
+    let everywhere = format!("csrf_token={}", csrf_token(&profile));
+    assert_eq!(post_form(&first, "/logout/everywhere", &everywhere).status(), Status::SeeOther);
+    assert_eq!(second.get("/profile").dispatch().status(), Status::Ok, "not due for 30 s");
 }

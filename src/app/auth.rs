@@ -1,5 +1,7 @@
-//! Signing in with a display name (no passwords in a demo) and "remember
-//! me", the `User` guard, and the profile page behind it.
+//! Accounts in the pages: signing up and signing in with a name and a
+//! password (and "remember me"), the `User` guard, the profile page behind
+//! it, and "log out everywhere". The accounts themselves (the database, the
+//! password hashes, the epoch check) are in [`super::accounts`].
 
 use rocket::form::FromForm;
 use rocket::http::Status;
@@ -7,31 +9,54 @@ use rocket::outcome::Outcome;
 use rocket::request::{self, FromRequest, Request};
 use rocket::response::Redirect;
 use rocket::{get, post, routes, uri, Responder, Route, State};
+use rocket_db_pools::Connection;
 use rocket_dyn_templates::{context, Template};
 
-use super::data::{DemoSession, Flash};
+use super::accounts::{self, Account, Accounts, CreateError};
+use super::data::{DemoSession, Flash, SignedIn};
 use super::page::{flash_next_page, human_duration, Chrome};
-use super::settings::SessionLimits;
+use super::settings::{DemoSettings, SessionLimits};
 use rocket_sealed_session::{CsrfForm, CsrfToken, Session};
 
 /// The longest display name accepted, in characters.
 pub const MAX_NAME_CHARS: usize = 40;
 
+/// What a failed sign-in says: the same for a name without an account and
+/// for a wrong password.
+pub const WRONG_NAME_OR_PASSWORD: &str = "Wrong name or password.";
+
+/// What the page after "log out everywhere" says.
+pub const LOGGED_OUT_EVERYWHERE: &str = "Logged out everywhere.";
+
 /// Routes of this module.
 pub fn routes() -> Vec<Route> {
-    routes![login_form, login, profile, profile_needs_login]
+    routes![
+        login_form,
+        login,
+        signup_form,
+        signup,
+        profile,
+        profile_needs_login,
+        logout_everywhere,
+        logged_out_everywhere,
+    ]
 }
 
 /// The signed-in user of this request's session.
 ///
 /// # Outcomes
 ///
-/// Success when the session holds a user; otherwise it forwards with `401`,
-/// so that the next route of the same path (a redirect to `/login`) answers.
+/// Success when the session is signed in to an account (a session whose
+/// account logged out everywhere since was already refused when it was
+/// opened: see [`accounts::EpochCheck`]); otherwise it forwards with
+/// `401`, so that the next route of the same path (a redirect to `/login`)
+/// answers.
 #[derive(Debug, Clone)]
 pub struct User {
-    /// The display name given at login.
+    /// The account's name.
     pub name: String,
+    /// The account's id.
+    pub id: i64,
 }
 
 #[rocket::async_trait]
@@ -40,9 +65,9 @@ impl<'r> FromRequest<'r> for User {
 
     async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, ()> {
         match req.guard::<Session<'r, DemoSession>>().await {
-            Outcome::Success(session) => match session.read(|data| data.user.clone()) {
-                Some(name) => Outcome::Success(User { name }),
-                None => Outcome::Forward(Status::Unauthorized),
+            Outcome::Success(session) => match session.read(|d| (d.user.clone(), d.account)) {
+                (Some(name), Some(account)) => Outcome::Success(User { name, id: account.id }),
+                _ => Outcome::Forward(Status::Unauthorized),
             },
             Outcome::Error((status, _)) => Outcome::Error((status, ())),
             Outcome::Forward(status) => Outcome::Forward(status),
@@ -50,11 +75,14 @@ impl<'r> FromRequest<'r> for User {
     }
 }
 
-/// The login form's fields (the CSRF token is checked by `CsrfForm`).
-#[derive(Debug, FromForm)]
-pub struct LoginForm {
-    /// The display name.
+/// The sign-in and sign-up forms' fields (the CSRF token is checked by
+/// `CsrfForm`).
+#[derive(FromForm)]
+pub struct AccountForm {
+    /// The account's name.
     name: String,
+    /// The password, as typed (never trimmed, never logged, never shown).
+    password: String,
     /// The "remember me" box: `on` when ticked, absent (false) otherwise.
     remember: bool,
 }
@@ -75,9 +103,19 @@ fn display_name(raw: &str) -> Result<String, &'static str> {
     Ok(name.to_owned())
 }
 
-/// The login page: the form (with `name` and `remember` as sent, after a
-/// refusal) and the reason it was refused, if it was.
-fn login_page(
+/// Which of the two account forms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Form {
+    /// `/login`: an existing account.
+    SignIn,
+    /// `/signup`: a new account.
+    SignUp,
+}
+
+/// The sign-in or sign-up page: the form (with `name` and `remember` as
+/// sent after a refusal, never the password) and the reason it was refused.
+fn account_page(
+    form: Form,
     session: &Session<'_, DemoSession>,
     limits: &SessionLimits,
     error: Option<&str>,
@@ -87,60 +125,158 @@ fn login_page(
     let chrome = Chrome::live(session, limits);
     let remember_for = human_duration(limits.remembered_lifetime.as_secs());
     let default_for = human_duration(limits.default_lifetime.as_secs());
+    let template = match form {
+        Form::SignIn => "login",
+        Form::SignUp => "signup",
+    };
     Template::render(
-        "login",
+        template,
         context! {
             chrome, error, name, remember, remember_for, default_for, max_name: MAX_NAME_CHARS,
+            min_password: accounts::MIN_PASSWORD_CHARS,
+            max_password: accounts::MAX_PASSWORD_CHARS,
         },
     )
 }
 
-/// The login form.
+/// The sign-in form.
 #[get("/login")]
 fn login_form(session: Session<'_, DemoSession>, limits: &State<SessionLimits>) -> Template {
-    login_page(&session, limits, None, "", false)
+    account_page(Form::SignIn, &session, limits, None, "", false)
 }
 
-/// What a login POST answers.
+/// The sign-up form.
+#[get("/signup")]
+fn signup_form(session: Session<'_, DemoSession>, limits: &State<SessionLimits>) -> Template {
+    account_page(Form::SignUp, &session, limits, None, "", false)
+}
+
+/// What a sign-in or sign-up POST answers.
 #[derive(Responder)]
-enum LoginOutcome {
+enum AccountOutcome {
     /// Signed in: to the profile, which shows the flash.
     SignedIn(Redirect),
-    /// The name was refused: the form again, with the reason.
+    /// Refused: the form again, with the reason.
     #[response(status = 422)]
     Retry(Template),
+    /// The accounts database failed: the form again, with an apology.
+    #[response(status = 503)]
+    Unavailable(Template),
 }
 
-/// Signs in. The data moves into a new session: a new id (fixation
-/// defence), created now, with the default lifetime, or with
-/// [`SessionLimits::remembered_lifetime`] when "remember me" is ticked (so
-/// signing in again without the box also ends an earlier "remember me").
-/// The visit count goes along; the notes only when the same name signs in
-/// again (one user's notes are not shown to another). Then a new CSRF token
-/// and a flash (in the session) on the way to the profile.
+/// What the pages say when the accounts database fails.
+const DATABASE_DOWN: &str =
+    "Accounts are not available right now. Nothing was changed; please try again in a moment.";
+
+/// Signs in to an existing account. An unknown name and a wrong password
+/// get the same answer, in about the same time (the password is hashed
+/// either way).
 #[post("/login", data = "<form>")]
-fn login(
+async fn login(
     session: Session<'_, DemoSession>,
     limits: &State<SessionLimits>,
-    form: CsrfForm<DemoSession, LoginForm>,
-) -> LoginOutcome {
+    mut db: Connection<Accounts>,
+    form: CsrfForm<DemoSession, AccountForm>,
+) -> AccountOutcome {
+    let page = |error: &str| {
+        account_page(Form::SignIn, &session, limits, Some(error), &form.name, form.remember)
+    };
     let name = match display_name(&form.name) {
         Ok(name) => name,
-        Err(error) => {
-            let page = login_page(&session, limits, Some(error), &form.name, form.remember);
-            return LoginOutcome::Retry(page);
+        Err(error) => return AccountOutcome::Retry(page(error)),
+    };
+    let (account, stored) = match accounts::find(&mut db, &name).await {
+        Ok(Some((account, hash))) => (Some(account), Some(hash)),
+        Ok(None) => (None, None),
+        Err(err) => {
+            log::error!("sign-in: the accounts database failed: {err}");
+            return AccountOutcome::Unavailable(page(DATABASE_DOWN));
         }
     };
+    let verified = accounts::verify_password(form.password.clone(), stored).await;
+    match account {
+        Some(account) if verified => {
+            start_session(&session, limits, &account, form.remember, Flash::SignedIn);
+            AccountOutcome::SignedIn(Redirect::to(uri!(profile)))
+        }
+        _ => AccountOutcome::Retry(page(WRONG_NAME_OR_PASSWORD)),
+    }
+}
+
+/// Creates an account and signs in to it: a name nobody has, and a password
+/// that is neither too short nor too common, kept as an Argon2id hash.
+#[post("/signup", data = "<form>")]
+async fn signup(
+    session: Session<'_, DemoSession>,
+    limits: &State<SessionLimits>,
+    mut db: Connection<Accounts>,
+    form: CsrfForm<DemoSession, AccountForm>,
+) -> AccountOutcome {
+    let page = |error: &str| {
+        account_page(Form::SignUp, &session, limits, Some(error), &form.name, form.remember)
+    };
+    const TAKEN: &str = "That name is taken. Please choose another one, or sign in.";
+    let name = match display_name(&form.name) {
+        Ok(name) => name,
+        Err(error) => return AccountOutcome::Retry(page(error)),
+    };
+    match accounts::name_taken(&mut db, &name).await {
+        Ok(false) => {}
+        Ok(true) => return AccountOutcome::Retry(page(TAKEN)),
+        Err(err) => {
+            log::error!("sign-up: the accounts database failed: {err}");
+            return AccountOutcome::Unavailable(page(DATABASE_DOWN));
+        }
+    }
+    if let Some(problem) = accounts::password_problem(&name, &form.password) {
+        return AccountOutcome::Retry(page(problem));
+    }
+    let hash = match accounts::hash_password(form.password.clone()).await {
+        Ok(hash) => hash,
+        Err(err) => {
+            log::error!("sign-up: the password could not be hashed: {err}");
+            return AccountOutcome::Unavailable(page(DATABASE_DOWN));
+        }
+    };
+    match accounts::create(&mut db, &name, &hash).await {
+        Ok(account) => {
+            start_session(&session, limits, &account, form.remember, Flash::SignedUp);
+            AccountOutcome::SignedIn(Redirect::to(uri!(profile)))
+        }
+        Err(CreateError::Taken) => AccountOutcome::Retry(page(TAKEN)),
+        Err(CreateError::Database(err)) => {
+            log::error!("sign-up: the accounts database failed: {err}");
+            AccountOutcome::Unavailable(page(DATABASE_DOWN))
+        }
+    }
+}
+
+/// Signs the session in to `account`. The data moves into a new session: a
+/// new id (fixation defence), created now, with the default lifetime, or
+/// with [`SessionLimits::remembered_lifetime`] when "remember me" is ticked
+/// (so signing in again without the box also ends an earlier "remember
+/// me"). The session keeps the account's id and epoch, for the epoch check.
+/// The visit count goes along; the notes only when the same account signs
+/// in again (one user's notes are not shown to another). Then a new CSRF
+/// token and a flash (in the session) on the way to the profile.
+fn start_session(
+    session: &Session<'_, DemoSession>,
+    limits: &SessionLimits,
+    account: &Account,
+    remember: bool,
+    flash: Flash,
+) {
     let mut data = session.get();
-    if data.user.as_deref() != Some(name.as_str()) {
+    if data.account.map(|signed_in| signed_in.id) != Some(account.id) {
         data.notes.clear();
     }
-    data.user = Some(name);
-    data.flash = Some(Flash::SignedIn);
+    data.user = Some(account.name.clone());
+    data.account = Some(SignedIn { id: account.id, epoch: account.epoch });
+    data.flash = Some(flash);
     // The old session ends (its cookies are replaced in this response);
     // what is set afterwards is a new session with fresh deadlines.
     session.destroy();
-    if form.remember {
+    if remember {
         session.set_lifetime(limits.remembered_lifetime);
     }
     if let Err((mut data, err)) = session.try_set(data) {
@@ -150,19 +286,76 @@ fn login(
         data.notes.clear();
         session.set(data);
     }
-    CsrfToken::rotate(&session);
-    LoginOutcome::SignedIn(Redirect::to(uri!(profile)))
+    CsrfToken::rotate(session);
 }
 
-/// The signed-in user's page.
+/// How the pages say the revalidation interval: "30 seconds", or "at
+/// once" when every request checks.
+fn check_interval(demo: &DemoSettings) -> String {
+    match demo.revalidate_every {
+        0 => "at once (every request is checked)".to_owned(),
+        secs => human_duration(secs),
+    }
+}
+
+/// The signed-in user's page, with "log out everywhere".
 #[get("/profile")]
 fn profile(
     user: User,
     session: Session<'_, DemoSession>,
     limits: &State<SessionLimits>,
+    demo: &State<DemoSettings>,
 ) -> Template {
     let chrome = Chrome::live(&session, limits);
-    Template::render("profile", context! { chrome, name: user.name })
+    let revalidate_for = check_interval(demo);
+    Template::render("profile", context! { chrome, name: user.name, revalidate_for })
+}
+
+/// What "log out everywhere" answers.
+#[derive(Responder)]
+enum EverywhereOutcome {
+    /// Done (to the page that says so), or no user (to the login form).
+    Done(Redirect),
+    /// The accounts database failed: nothing changed, the session stays.
+    #[response(status = 503)]
+    Unavailable(Template),
+}
+
+/// "Log out everywhere": bumps the account's epoch, so that every other
+/// session of the account fails its next check, on every replica (at most
+/// `demo.revalidate_every` later), and ends this one now.
+#[post("/logout/everywhere", data = "<_form>")]
+async fn logout_everywhere(
+    user: Option<User>,
+    session: Session<'_, DemoSession>,
+    limits: &State<SessionLimits>,
+    mut db: Connection<Accounts>,
+    _form: CsrfForm<DemoSession>,
+) -> EverywhereOutcome {
+    let Some(user) = user else { return EverywhereOutcome::Done(sign_in_first(&session)) };
+    if let Err(err) = accounts::bump_epoch(&mut db, user.id).await {
+        log::error!("log out everywhere: the accounts database failed: {err}");
+        let chrome = Chrome::live(&session, limits);
+        let page = context! { chrome, reason: DATABASE_DOWN, csrf: false, status: 503 };
+        return EverywhereOutcome::Unavailable(Template::render("forbidden", page));
+    }
+    session.destroy();
+    EverywhereOutcome::Done(Redirect::to(uri!(logged_out_everywhere)))
+}
+
+/// The page after "log out everywhere" (it ends the session it is shown
+/// to, as `/logout` does), with how long the other copies may last.
+#[get("/logout/everywhere")]
+fn logged_out_everywhere(
+    session: Session<'_, DemoSession>,
+    demo: &State<DemoSettings>,
+) -> Template {
+    session.destroy();
+    let chrome = Chrome::ended();
+    let revalidate_for = check_interval(demo);
+    let context =
+        context! { chrome, message: LOGGED_OUT_EVERYWHERE, everywhere: true, revalidate_for };
+    Template::render("logout", context)
 }
 
 /// `/profile` without a user: to the login form, which says why.

@@ -15,6 +15,10 @@ pub struct DemoSession {
     /// The signed-in user's display name, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+    /// The signed-in user's account and its epoch at sign-in, checked
+    /// against the accounts database by the revalidation check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<SignedIn>,
     /// The CSRF token of this session's forms.
     #[serde(default, skip_serializing_if = "CsrfSlot::is_empty")]
     pub csrf: CsrfSlot,
@@ -25,6 +29,17 @@ pub struct DemoSession {
     /// session grow past one cookie.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+}
+
+/// Which account a session is signed in to, and the account's epoch when
+/// it signed in: "log out everywhere" bumps the epoch, and the sessions
+/// that carry an older one are refused at their next check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedIn {
+    /// The account's id.
+    pub id: i64,
+    /// The account's epoch at sign-in.
+    pub epoch: i64,
 }
 
 /// A one-time message: set before a redirect, shown and dropped by the next
@@ -38,6 +53,8 @@ pub struct DemoSession {
 pub enum Flash {
     /// After login: "Signed in as <name>."
     SignedIn,
+    /// After sign-up: "Account created. Signed in as <name>."
+    SignedUp,
     /// On the way from a page that needs a user to the login form:
     /// "Please sign in ...".
     SignInFirst,

@@ -2,10 +2,13 @@
 //! a small starter app.
 //!
 //! - `/`: a visit counter with the session id and deadline;
-//! - `/login`: a display name, CSRF-checked, and "remember me"; signing in
-//!   moves the data into a new session (new id, fresh deadlines; 30 days
-//!   with "remember me") and rotates the CSRF token;
-//! - `/profile`: behind the [`User`] guard (no user: a redirect to `/login`);
+//! - `/signup` and `/login`: accounts with a name and a password (Argon2id,
+//!   in a SQLite file that appears at the first launch), CSRF-checked, and
+//!   "remember me"; signing in moves the data into a new session (new id,
+//!   fresh deadlines; 30 days with "remember me") and rotates the CSRF token;
+//! - `/profile`: behind the [`User`] guard (no user: a redirect to `/login`),
+//!   with "log out everywhere": every session of the account, in every
+//!   browser and on every replica, ends within `demo.revalidate_every`;
 //! - `/notes`: the signed-in user's notes, kept in the session, which grows
 //!   past one cookie (`sid`, `sid.1`); add and clear are CSRF-checked, and a
 //!   note that would not fit is refused with a message;
@@ -18,6 +21,7 @@
 //! Each feature module exports `routes()`; [`rocket()`] assembles them so
 //! that the binary and the tests run the very same app.
 
+mod accounts;
 mod api;
 mod assets;
 mod auth;
@@ -39,7 +43,8 @@ pub use data::DemoSession;
 /// ([`settings::figment`]).
 pub fn rocket() -> Rocket<Build> {
     rocket::custom(settings::figment())
-        .attach(settings::sessions())
+        .attach(settings::sessions_and_settings())
+        .attach(accounts::stage())
         .attach(settings::limits())
         .attach(Template::fairing())
         .attach(metrics::recorder())

@@ -25,6 +25,13 @@ impl FlashView {
                 FlashView { kind: "success", message: format!("Signed in as {name}.") }
             }
             (Flash::SignedIn, None) => FlashView { kind: "success", message: "Signed in.".into() },
+            (Flash::SignedUp, Some(name)) => FlashView {
+                kind: "success",
+                message: format!("Account created. Signed in as {name}."),
+            },
+            (Flash::SignedUp, None) => {
+                FlashView { kind: "success", message: "Account created.".into() }
+            }
             (Flash::SignInFirst, _) => {
                 FlashView { kind: "warning", message: "Please sign in to see that page.".into() }
             }

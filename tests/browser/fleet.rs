@@ -1,6 +1,6 @@
 //! The production fleet in a real browser: the shipped `deploy/nginx.conf`
 //! terminating TLS (HTTP/2, HSTS) in front of three replicas of the release
-//! binary that share one secret, and Chromium going through it over
+//! binary that share one secret and one accounts database, and Chromium going through it over
 //! `https://app.example.test` (mapped to 127.0.0.1 with
 //! `--host-resolver-rules`; the certificate is self-signed, made with
 //! `openssl` at test time).
@@ -18,7 +18,7 @@
 //!   killed mid-session and the counter goes on (nginx retries on another);
 //!   logout removes the cookie;
 //! - a session in two cookies (notes) crossing the front both ways:
-//!   sign-in (a CSRF-checked POST to another replica than the form's), the
+//!   sign-up (a CSRF-checked POST to another replica than the form's), the
 //!   notes, the two `Set-Cookie` headers of a 6-7 KB session through
 //!   `proxy_buffer_size` (without it: 502), and its `Cookie` header back,
 //!   opened by every replica;
@@ -37,7 +37,7 @@ use serde_json::Value;
 
 use crate::common::real_components::{require, CHROMEDRIVER, CHROMIUM, NGINX, OPENSSL};
 use crate::common::tls::{Access, DeployFront};
-use crate::common::{say, secret, views_in, Server};
+use crate::common::{accounts_env, say, secret, views_in, AccountsFile, Server};
 use crate::session::{self, ensure, Browser, TestResult};
 
 /// The host name the browser uses; mapped to 127.0.0.1.
@@ -54,6 +54,8 @@ struct Fleet {
     /// `127.0.0.1:<port>` of each replica, in the upstream's order: the
     /// order in which round robin deals requests.
     order: Vec<String>,
+    /// The replicas' one accounts database.
+    _accounts: AccountsFile,
 }
 
 impl Fleet {
@@ -83,7 +85,13 @@ impl Harness {
         let [chromium, chromedriver, nginx, openssl] =
             require(&format!("browser test fleet {test}"), components)?;
         let secret = secret();
-        let env = [("ROCKET_PROFILE", "release"), ("SESSION_SECRET", secret.as_str())];
+        let accounts = AccountsFile::new();
+        let databases = accounts_env(accounts.path());
+        let env = [
+            ("ROCKET_PROFILE", "release"),
+            ("SESSION_SECRET", secret.as_str()),
+            ("ROCKET_DATABASES", databases.as_str()),
+        ];
         let replicas: Vec<Server> = (0..REPLICAS).map(|_| Server::start(&env)).collect();
         let ports: Vec<u16> = replicas.iter().map(|r| r.port).collect();
         let front = DeployFront::start([&nginx, &openssl], test, HOST, &ports);
@@ -96,7 +104,7 @@ impl Harness {
             Browser::start(&format!("fleet-{test}"), &chromium, &chromedriver, &args, true).await;
         let order = ports.iter().map(|port| format!("127.0.0.1:{port}")).collect();
         let replicas = Mutex::new(replicas.into_iter().map(Some).collect());
-        Some(Harness { browser, setup: Fleet { front, replicas, order } })
+        Some(Harness { browser, setup: Fleet { front, replicas, order, _accounts: accounts } })
     }
 
     /// Runs the body with everything started, then stops it all.
@@ -164,18 +172,20 @@ impl Harness {
         Ok(())
     }
 
-    /// Signs in as `name` through the login form (a CSRF-checked POST),
-    /// steering the POST to another replica than the form's.
-    async fn login(&self, name: &str) -> TestResult {
-        self.visit("/login").await?;
-        self.steer_away_from("GET /login").await?;
+    /// Signs up as `name` (which signs in) through the sign-up form (a
+    /// CSRF-checked POST), steering the POST to another replica than the
+    /// form's.
+    async fn sign_up(&self, name: &str) -> TestResult {
+        self.visit("/signup").await?;
+        self.steer_away_from("GET /signup").await?;
         self.type_into("#name", name).await?;
-        self.click("#login-form button[type=submit]").await?;
+        self.type_into("#password", "correct horse battery").await?;
+        self.click("#signup-form button[type=submit]").await?;
         self.wait_for_path("/profile").await
     }
 
     /// Makes round robin send the next request to another replica than the
-    /// one that answered the last `request` (`GET /login`): once the page's
+    /// one that answered the last `request` (`GET /signup`): once the page's
     /// own requests (stylesheet, icon) are logged, spends one request on
     /// `/health` if the next in turn is that replica. (nginx deals requests
     /// to equal servers in the upstream's order.)
@@ -311,13 +321,13 @@ async fn a_session_in_two_cookies_crosses_the_front_both_ways() {
     Harness::run("two-cookies", async |h: &Harness| {
         // The form from one replica, the POST to another: the CSRF token
         // rides in the sealed session, so any replica checks it.
-        h.login("Grace Hopper").await?;
+        h.sign_up("Grace Hopper").await?;
         let log = h.log();
-        let form = log.iter().rev().find(|a| a.method_and_path() == "GET /login");
-        let post = log.iter().rev().find(|a| a.method_and_path() == "POST /login");
+        let form = log.iter().rev().find(|a| a.method_and_path() == "GET /signup");
+        let post = log.iter().rev().find(|a| a.method_and_path() == "POST /signup");
         let (form, post) = (form.and_then(Access::served_by), post.and_then(Access::served_by));
-        ensure!(form.is_some() && post.is_some(), "the login is not in the access log: {log:?}");
-        ensure!(form != post, "the login form and its POST both went to {form:?}: {log:?}");
+        ensure!(form.is_some() && post.is_some(), "the sign-up is not in the access log: {log:?}");
+        ensure!(form != post, "the sign-up form and its POST both went to {form:?}: {log:?}");
 
         // Notes until the session takes two cookies (about 6 KB or more):
         // two Set-Cookie headers of up to 4 KB each through proxy_buffer_size,
@@ -364,7 +374,7 @@ async fn a_session_in_two_cookies_crosses_the_front_both_ways() {
         ensure!(replicas.len() >= 2, "the reloads were served by {replicas:?} only");
         h.no_server_errors()?;
         say(&format!(
-            "fleet: login form from {}, POST from {}; {notes} notes: cookies {sizes:?}; \
+            "fleet: sign-up form from {}, POST from {}; {notes} notes: cookies {sizes:?}; \
              reloads served by {replicas:?}",
             form.unwrap_or("?"),
             post.unwrap_or("?")

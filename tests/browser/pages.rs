@@ -42,23 +42,37 @@ impl Harness {
         self.text("body").await
     }
 
+    /// Signs up as `name` (which signs in) through the sign-up form.
+    async fn signup(&self, name: &str) -> TestResult {
+        self.goto("/signup").await?;
+        self.type_into("#name", name).await?;
+        self.type_into("#password", PASSWORD).await?;
+        self.click("#signup-form button[type=submit]").await?;
+        self.wait_for("#profile-name").await
+    }
+
     /// Signs in as `name` through the login form.
     async fn login(&self, name: &str) -> TestResult {
         self.goto("/login").await?;
         self.type_into("#name", name).await?;
+        self.type_into("#password", PASSWORD).await?;
         self.click("#login-form button[type=submit]").await?;
         self.wait_for("#profile-name").await
     }
 
-    /// Signs in as `name` with "remember me" ticked.
-    async fn login_remembered(&self, name: &str) -> TestResult {
-        self.goto("/login").await?;
+    /// Signs up as `name` with "remember me" ticked.
+    async fn signup_remembered(&self, name: &str) -> TestResult {
+        self.goto("/signup").await?;
         self.type_into("#name", name).await?;
+        self.type_into("#password", PASSWORD).await?;
         self.click("#remember").await?;
-        self.click("#login-form button[type=submit]").await?;
+        self.click("#signup-form button[type=submit]").await?;
         self.wait_for("#profile-name").await
     }
 }
+
+/// The password of the tests' accounts.
+const PASSWORD: &str = "correct horse battery";
 
 #[rocket::async_test]
 async fn reloading_the_page_raises_the_visit_counter() {
@@ -97,6 +111,14 @@ async fn the_session_cookie_is_invisible_to_javascript() {
 #[rocket::async_test]
 async fn logging_in_shows_the_profile_with_the_name_under_a_new_session_id() {
     Harness::run("login", async |h: &Harness| {
+        h.goto("/signup").await?;
+        h.screenshot("signup").await?;
+        h.signup("Ada Lovelace").await?;
+        let flash = h.text("#flash").await?;
+        ensure!(flash == "Account created. Signed in as Ada Lovelace.", "flash says {flash:?}");
+        h.click("#logout-form button").await?;
+        h.wait_for("#message").await?;
+
         h.goto("/login").await?;
         let before = h.text("#panel-id").await?;
         h.screenshot("login").await?;
@@ -116,7 +138,7 @@ async fn logging_in_shows_the_profile_with_the_name_under_a_new_session_id() {
 #[rocket::async_test]
 async fn logging_out_ends_the_session_and_profile_then_redirects_to_login() {
     Harness::run("logout", async |h: &Harness| {
-        h.login("Grace").await?;
+        h.signup("Grace").await?;
         h.click("#logout-form button").await?;
         h.wait_for("h1").await?;
         ensure!(h.path().await? == "/logout", "after logout at {}", h.path().await?);
@@ -132,7 +154,7 @@ async fn logging_out_ends_the_session_and_profile_then_redirects_to_login() {
         ensure!(flash.contains("Please sign in"), "login page flash: {flash:?}");
         h.goto("/login").await?;
         let page = h.page_text().await?;
-        ensure!(page.contains("Display name"), "not the login page: {page}");
+        ensure!(page.contains("Password"), "not the login page: {page}");
         ensure!(!page.contains("Please sign in"), "the sign-in warning was shown twice: {page}");
         Ok(())
     })
@@ -145,6 +167,7 @@ async fn a_form_posted_without_its_csrf_token_gets_the_403_page() {
         h.goto("/login").await?;
         h.script("document.querySelector('#login-form input[name=csrf_token]').remove();").await?;
         h.type_into("#name", "Mallory").await?;
+        h.type_into("#password", PASSWORD).await?;
         h.click("#login-form button[type=submit]").await?;
         h.wait_for("#error-title").await?;
         let title = h.text("#error-title").await?;
@@ -182,7 +205,7 @@ async fn a_form_posted_with_a_wrong_csrf_token_gets_the_403_page() {
 #[rocket::async_test]
 async fn notes_take_the_session_past_one_cookie_and_clearing_leaves_no_stale_piece() {
     Harness::run("notes", async |h: &Harness| {
-        h.login_remembered("Ada Lovelace").await?;
+        h.signup_remembered("Ada Lovelace").await?;
         h.goto("/notes").await?;
         ensure!(h.path().await? == "/notes", "/notes went to {}", h.path().await?);
         h.screenshot("notes-empty").await?;

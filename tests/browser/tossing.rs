@@ -64,12 +64,12 @@ fn session_id_of(replica: &Server, sid: &str) -> Option<String> {
 
 /// The attacker's own valid session: (sealed `__Host-sid` value, session id).
 fn attacker_session(replica: &Server) -> (String, String) {
-    let form = replica.get("/login", None);
+    let form = replica.get("/signup", None);
     let sid = form.cookie_value_for(SID);
-    let sid = sid.unwrap_or_else(|| panic!("GET /login set no {SID}: {form:?}"));
-    let token = csrf_token(&form.body).expect("the login form has a csrf_token");
-    let body = format!("csrf_token={token}&name={ATTACKER}");
-    let login = replica.post_form("/login", Some(&format!("{SID}={sid}")), &body);
+    let sid = sid.unwrap_or_else(|| panic!("GET /signup set no {SID}: {form:?}"));
+    let token = csrf_token(&form.body).expect("the sign-up form has a csrf_token");
+    let body = format!("csrf_token={token}&name={ATTACKER}&password=mallory+is+here");
+    let login = replica.post_form("/signup", Some(&format!("{SID}={sid}")), &body);
     assert!(
         (300..400).contains(&login.status),
         "the attacker's login was refused: {} {}",
@@ -189,8 +189,11 @@ impl Front {
         let toss_page = "<!DOCTYPE html><title>tossed</title><p id=tossed>tossed</p>";
         let tls = free_port();
         let http = free_port();
+        // Some 40 look-alikes, each with the attacker's sealed session (an
+        // account and its epoch in it), make a Cookie header past nginx's
+        // default 8k line; deploy/nginx.conf raises it too.
         let servers = format!(
-            "    charset utf-8;\n\
+            "    charset utf-8;\n    large_client_header_buffers 4 16k;\n\
              ssl_certificate {dir}/cert.pem;\n    ssl_certificate_key {dir}/key.pem;\n\
              server {{\n        listen 127.0.0.1:{tls} ssl;\n        server_name app.example.test;\n\
                      location ~ /__echo$ {{\n            default_type text/plain;\n\
@@ -407,15 +410,18 @@ impl Harness {
         Ok(json.get("id").and_then(Value::as_str).map(str::to_owned))
     }
 
-    /// Signs in as `name` through the login form; returns the page after.
+    /// Signs up as `name` (which signs in) through the sign-up form;
+    /// returns the page after.
     async fn login(&self, name: &str) -> Result<String, String> {
-        self.app_page("/login").await?;
-        let field = self.browser.find(Locator::Css("#name")).await;
-        let field = field.map_err(|e| format!("no #name on the login page: {e}"))?;
-        field.send_keys(name).await.map_err(|e| format!("type the name: {e}"))?;
-        let button = self.browser.find(Locator::Css("#login-form button[type=submit]")).await;
-        let button = button.map_err(|e| format!("no login button: {e}"))?;
-        button.click().await.map_err(|e| format!("click the login button: {e}"))?;
+        self.app_page("/signup").await?;
+        for (css, text) in [("#name", name), ("#password", "alice in wonderland")] {
+            let field = self.browser.find(Locator::Css(css)).await;
+            let field = field.map_err(|e| format!("no {css} on the sign-up page: {e}"))?;
+            field.send_keys(text).await.map_err(|e| format!("type into {css}: {e}"))?;
+        }
+        let button = self.browser.find(Locator::Css("#signup-form button[type=submit]")).await;
+        let button = button.map_err(|e| format!("no sign-up button: {e}"))?;
+        button.click().await.map_err(|e| format!("click the sign-up button: {e}"))?;
         let deadline = Instant::now() + Duration::from_secs(10);
         while self.path().await? != "/profile" {
             ensure!(Instant::now() < deadline, "the login did not land on /profile");

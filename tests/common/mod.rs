@@ -29,19 +29,26 @@ use rocket::local::blocking::{Client, LocalResponse};
 use rocket_sealed_session::Secret;
 
 pub use http::{http_get, HttpResponse, Jar};
-pub use process::{free_port, Demo, Server};
+pub use process::{accounts_env, free_port, AccountsFile, Demo, Server};
 
 /// A fresh random secret as base64.
 pub fn secret() -> String {
     Secret::generate().to_base64()
 }
 
-/// Rocket's figment for `profile`, quiet, with `session.secret` set.
+/// The accounts database URL that gives each app (each pool) an empty
+/// database of its own, in memory: sqlx names every `sqlite::memory:` pool's
+/// database apart.
+pub const MEMORY_ACCOUNTS: &str = "sqlite::memory:";
+
+/// Rocket's figment for `profile`, quiet, with `session.secret` set and an
+/// accounts database of its own.
 pub fn figment(profile: &str, secret: &str) -> Figment {
     rocket::Config::figment()
         .select(profile)
         .merge(("log_level", "off"))
         .merge(("session.secret", secret))
+        .merge(("databases.accounts.url", MEMORY_ACCOUNTS))
 }
 
 /// A tracked client of the demo app in the debug profile with a known secret.

@@ -1,13 +1,16 @@
 //! Real processes that clean up after themselves: a free port, a child
 //! killed on drop that is waited for until it listens, the demo binary as
-//! a server or as a launch that must be refused, scratch directories under
-//! `target/`, and one test run again in a process of its own.
+//! a server or as a launch that must be refused, each with an accounts
+//! database of its own unless it is given one (a fleet shares one:
+//! [`accounts_env`]), scratch directories under `target/`, and one test run
+//! again in a process of its own.
 
 use std::fs::File;
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::http::{answers_200, request, HttpResponse};
@@ -128,14 +131,54 @@ impl Drop for Scratch {
     }
 }
 
+/// `ROCKET_DATABASES` for an accounts database in the SQLite file `path`
+/// (created if missing): give every replica of a fleet the same one.
+pub fn accounts_env(path: &Path) -> String {
+    format!(r#"{{accounts={{url="sqlite://{}?mode=rwc"}}}}"#, path.display())
+}
+
+/// A SQLite file of a test, removed (with its `-wal` and `-shm`) on drop.
+pub struct AccountsFile(PathBuf);
+
+impl AccountsFile {
+    /// A new path under `target/test-accounts/`, not yet created.
+    pub fn new() -> AccountsFile {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let dir = target_dir().join("test-accounts");
+        let _ = std::fs::create_dir_all(&dir);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        AccountsFile(dir.join(format!("{}-{n}.sqlite", std::process::id())))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Default for AccountsFile {
+    fn default() -> AccountsFile {
+        AccountsFile::new()
+    }
+}
+
+impl Drop for AccountsFile {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.0.display()));
+        }
+    }
+}
+
 /// The demo binary about to run: on a free loopback port, from the crate
 /// directory (its `Rocket.toml`), with no `ROCKET_*` or `SESSION_*`
-/// variable inherited from the caller's environment, output discarded
-/// unless [`Demo::log_to`] says where.
+/// variable inherited from the caller's environment, an accounts database
+/// of its own (a file removed when it stops) unless `ROCKET_DATABASES` is
+/// given, output discarded unless [`Demo::log_to`] says where.
 pub struct Demo {
     command: Command,
     port: u16,
     log: Option<PathBuf>,
+    accounts: AccountsFile,
 }
 
 impl Demo {
@@ -157,8 +200,10 @@ impl Demo {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
+        let accounts = AccountsFile::new();
+        command.env("ROCKET_DATABASES", accounts_env(accounts.path()));
         command.envs(env.iter().copied());
-        Demo { command, port, log: None }
+        Demo { command, port, log: None, accounts }
     }
 
     /// Removes an environment variable the base set (e.g. `ROCKET_PORT`,
@@ -189,7 +234,7 @@ impl Demo {
     /// output, if logged).
     pub fn start(mut self) -> Server {
         let child = Killed::spawn(&mut self.command, "the demo binary");
-        let mut server = Server { port: self.port, child, log: self.log };
+        let mut server = Server { port: self.port, child, log: self.log, _accounts: self.accounts };
         if let Err(why) = server.child.wait_for_port(server.port, "the demo binary") {
             panic!("{why}\n{}", server.output());
         }
@@ -245,11 +290,13 @@ impl Exit {
     }
 }
 
-/// A running copy of the demo binary, killed on drop.
+/// A running copy of the demo binary, killed on drop (and then its own
+/// accounts database removed).
 pub struct Server {
     pub port: u16,
     child: Killed,
     log: Option<PathBuf>,
+    _accounts: AccountsFile,
 }
 
 impl Server {

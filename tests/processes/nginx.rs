@@ -7,7 +7,7 @@
 
 use crate::common::http::request;
 use crate::common::nginx::Nginx;
-use crate::common::process::Scratch;
+use crate::common::process::{accounts_env, AccountsFile, Scratch};
 use crate::common::real_components::{require, NGINX};
 use crate::common::*;
 
@@ -111,17 +111,22 @@ fn a_six_kilobyte_session_in_two_cookies_goes_round_robin_through_nginx() {
         return;
     };
     let secret = secret();
-    let replicas: Vec<Server> =
-        (0..3).map(|_| Server::start(&[("SESSION_SECRET", secret.as_str())])).collect();
+    // One accounts database for the fleet: the account made on one replica
+    // is checked on the others.
+    let accounts = AccountsFile::new();
+    let databases = accounts_env(accounts.path());
+    let env = [("SESSION_SECRET", secret.as_str()), ("ROCKET_DATABASES", databases.as_str())];
+    let replicas: Vec<Server> = (0..3).map(|_| Server::start(&env)).collect();
     let ports: Vec<u16> = replicas.iter().map(|r| r.port).collect();
     let port = free_port();
     let prefix = Scratch::new("nginx", "two-cookies");
     let nginx = Nginx::start(&binary, prefix, &round_robin(port, &ports), &[port]);
 
     let mut visitor = Visitor { port, jar: Jar::default(), nginx: &nginx };
-    let form = visitor.send("GET", "/login", None);
-    let token = csrf_token(&form.body).expect("the login form's token");
-    visitor.send("POST", "/login", Some(&format!("csrf_token={token}&name=Ada&remember=on")));
+    let form = visitor.send("GET", "/signup", None);
+    let token = csrf_token(&form.body).expect("the sign-up form's token");
+    let signup = format!("csrf_token={token}&name=Ada&password=correct+horse+battery&remember=on");
+    visitor.send("POST", "/signup", Some(&signup));
     let page = visitor.send("GET", "/notes", None);
     let token = csrf_token(&page.body).expect("the notes form's token");
 

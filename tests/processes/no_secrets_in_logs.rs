@@ -108,8 +108,13 @@ const LEVELS: [&str; 4] = ["off", "critical", "normal", "debug"];
 /// The phrase of the library's launch warning at Rocket's `debug` level.
 const DEBUG_WARNING: &str = "prints session cookies";
 
-/// A display name that ends up only in the sealed session.
+/// A display name that ends up only in the sealed session (and the
+/// accounts database).
 const NAME_CANARY: &str = "Canary7f3a9Lovelace";
+
+/// A password that ends up nowhere but in its hash: never in a log below
+/// Rocket's `debug` level.
+const PASSWORD_CANARY: &str = "Canary5e1bPassphrase";
 
 /// The release profile's session cookie.
 const SID: &str = "__Host-sid";
@@ -123,16 +128,20 @@ fn demo(level: &str, secret: &str) -> Demo {
     ])
 }
 
-/// Drives one server through a visit, a login (the display name goes into
-/// the sealed session), and tampered and foreign cookies. Returns the
-/// cookie values the client saw or sent.
+/// Drives one server through a visit, a sign-up (the display name goes
+/// into the sealed session; the password, only hashed, into the database),
+/// a wrong password, and tampered and foreign cookies. Returns the cookie
+/// values the client saw or sent.
 fn visit(server: &Server, level: &str) -> Vec<String> {
-    let first = server.get("/login", None);
+    let first = server.get("/signup", None);
     let cookie =
         first.cookie_value_for(SID).unwrap_or_else(|| panic!("{level}: no cookie: {first:?}"));
-    let form =
-        format!("csrf_token={}&name={NAME_CANARY}", csrf_token(&first.body).unwrap_or_default());
-    let login = server.post_form("/login", Some(&format!("{SID}={cookie}")), &form);
+    let token = csrf_token(&first.body).unwrap_or_default();
+    let wrong = format!("csrf_token={token}&name={NAME_CANARY}&password={PASSWORD_CANARY}x");
+    let refused = server.post_form("/login", Some(&format!("{SID}={cookie}")), &wrong);
+    assert_eq!(refused.status, 422, "{level}: a wrong password: {refused:?}");
+    let form = format!("csrf_token={token}&name={NAME_CANARY}&password={PASSWORD_CANARY}");
+    let login = server.post_form("/signup", Some(&format!("{SID}={cookie}")), &form);
     let signed_in =
         login.cookie_value_for(SID).unwrap_or_else(|| panic!("{level}: login: {login:?}"));
     let profile = server.get("/profile", Some(&format!("{SID}={signed_in}")));
@@ -176,6 +185,9 @@ fn the_demo_binary_logs_no_secret_or_cookie_below_debug_and_warns_at_debug() {
                 assert!(!log.contains(&value[..40]), "{level}: cookie {value} logged:\n{log}");
             }
             assert!(!log.contains(NAME_CANARY), "{level}: session plaintext logged:\n{log}");
+            // (At `debug`, Rocket itself logs every form field it parses,
+            // passwords included: one more reason for the launch warning.)
+            assert!(!log.contains(PASSWORD_CANARY), "{level}: a password is in the log:\n{log}");
         }
     }
 }
