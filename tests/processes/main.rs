@@ -2,6 +2,9 @@
 //! ports, spoken to over TCP. One test binary (`cargo test --test
 //! processes`), a module per subject:
 //!
+//! - [`accounts`]: replicas sharing a SQLite file: an account made on one
+//!   signs in on the other, and "log out everywhere" reaches a copy of the
+//!   session on the other once the revalidation interval has passed;
 //! - [`cluster`]: replicas sharing a secret keep one session;
 //! - [`nginx`]: the same behind a real nginx in round robin (needs `nginx`:
 //!   SKIPPED without it, a failure under `CI=true`);
@@ -14,6 +17,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod accounts;
 mod black_box;
 mod cluster;
 mod hot_rotation;
