@@ -2,6 +2,8 @@
 //! chromedriver (WebDriver, via fantoccini) against the built binary on a
 //! free loopback port. One test binary (`cargo test --test browser`):
 //!
+//! - [`accounts`]: sign-up, sign-in, and "log out everywhere" from a second
+//!   browser ending the first browser's session;
 //! - [`pages`]: the tour of the demo's pages (counter, `HttpOnly`, login,
 //!   logout, CSRF); screenshots of every page land in `target/screenshots/`;
 //! - [`tossing`]: cookie tossing behind a real nginx with TLS.
@@ -19,6 +21,7 @@ mod common;
 #[path = "../common/browser.rs"]
 mod session;
 
+mod accounts;
 mod fleet;
 mod pages;
 mod tossing;
