@@ -25,7 +25,8 @@
 #                      Cookie header (alone, and around a real session, which
 #                      must still count: nginx's large_client_header_buffers)
 #   logouts            GET /logout: the cookie is removed, the next visit is 1
-#   writers            users who sign in (CSRF-checked POST) and add notes until
+#   writers            users who sign up once, then sign in with their password
+#                      (CSRF-checked POSTs), and add notes until
 #                      their session takes two cookies (nginx's
 #                      proxy_buffer_size), check them, clear them
 # Every Set-Cookie of the session must carry Secure, HttpOnly, SameSite=Lax
@@ -138,8 +139,10 @@ REPLICAS=()
 for i in 0 1 2; do
   port=${REPLICA_PORTS[$i]}
   # PORT, not ROCKET_PORT: what the container image and platforms use.
+  # One accounts database for the fleet (a SQLite file of this run).
   PORT=$port ROCKET_PROFILE=release ROCKET_ADDRESS=127.0.0.1 ROCKET_LOG_LEVEL=critical \
     ROCKET_CLI_COLORS=false \
+    ROCKET_DATABASES="{accounts={url=\"sqlite://$WORK/accounts.sqlite?mode=rwc\"}}" \
     SESSION_SECRET_FILE="$WORK/keys/secret" SESSION_OLD_SECRETS_FILE="$WORK/keys/old_secrets" \
     "$BIN" >"$WORK/logs/replica$((i + 1)).log" 2>&1 &
   PIDS+=($!)
@@ -361,6 +364,7 @@ class User:
         self.views = 0
         self.id = None
         self.user = None
+        self.registered = False  # the account exists: sign in, not up
         self.notes = 0
         self.full = False  # the last note was refused: clear next time
 
@@ -530,21 +534,23 @@ def note_text(user):
 
 
 def writer_step(stats, conn, user):
-    """Sign in, add notes up to two cookies, check them, clear them."""
+    """Sign up (once) or in, add notes up to two cookies, check them, clear them."""
     cookie = jar_header(user.jar)
     if user.user is None:
-        r = send(conn, "GET", "/login", cookie)
+        path = "/login" if user.registered else "/signup"
+        r = send(conn, "GET", path, cookie)
         stats.requests["writer"] += 1
-        if not check_status(stats, r, "login form"):
+        if not check_status(stats, r, f"{path} form"):
             return
-        absorb(stats, user, r, "login form")
+        absorb(stats, user, r, f"{path} form")
         token = csrf_in(r.body)
         name = f"writer{user.n}"
-        form = f"csrf_token={token}&name={name}"
-        r = send(conn, "POST", "/login", jar_header(user.jar), form)
+        form = f"csrf_token={token}&name={name}&password=soak+password+{user.n}"
+        r = send(conn, "POST", path, jar_header(user.jar), form)
         stats.requests["writer"] += 1
-        if check_status(stats, r, "login", want=(303,)):
-            absorb(stats, user, r, "login")
+        if check_status(stats, r, path, want=(303,)):
+            absorb(stats, user, r, path)
+            user.registered = True
             user.user, user.notes, user.full, user.id = name, 0, False, None
         return
     r = send(conn, "GET", "/notes", cookie)
