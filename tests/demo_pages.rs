@@ -867,10 +867,28 @@ fn passwords_are_not_stored_in_clear() {
     }
     let encoded = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, clear);
     assert!(!text.contains(encoded.trim_end_matches('=')), "the password in base64");
+    // And the table, as SQLite reads it: one PHC string with its own salt.
+    let rows = sql(&file, "SELECT name || ' ' || password_hash FROM users");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0].starts_with("Ada $argon2id$v=19$m=19456,t=2,p=1$"), "{rows:?}");
+    assert!(!rows[0].contains("Tr0ub4dor"), "{rows:?}");
 
     // What is stored signs in.
     log_out(&client);
     assert_eq!(account_form(&client, "/login", "Ada", password).status(), Status::SeeOther);
+}
+
+/// Runs `statement` on the SQLite file `file` (as another program could);
+/// the first column of each row, as text.
+fn sql(file: &std::path::Path, statement: &str) -> Vec<String> {
+    use rocket_db_pools::sqlx::{self, sqlite::SqliteConnectOptions, Connection, Row};
+    let runtime = rocket::tokio::runtime::Runtime::new().expect("a runtime");
+    runtime.block_on(async {
+        let options = SqliteConnectOptions::new().filename(file);
+        let mut db = sqlx::SqliteConnection::connect_with(&options).await.expect("the file opens");
+        let rows = sqlx::query(statement).fetch_all(&mut db).await.expect(statement);
+        rows.iter().map(|row| row.try_get::<String, _>(0).unwrap_or_default()).collect()
+    })
 }
 
 /// Two copies of the app ("replicas") with one secret and one accounts
@@ -962,4 +980,26 @@ fn a_copy_of_the_cookie_on_another_replica_is_refused_after_log_out_everywhere()
     let everywhere = format!("csrf_token={}", csrf_token(&profile));
     assert_eq!(post_form(&first, "/logout/everywhere", &everywhere).status(), Status::SeeOther);
     assert_eq!(second.get("/profile").dispatch().status(), Status::Ok, "not due for 30 s");
+}
+
+#[test]
+fn a_session_that_cannot_be_checked_is_refused() {
+    // Fail closed: with the accounts table gone (the database failing), a
+    // signed-in session due for its check is signed out, not kept.
+    let scratch = common::process::Scratch::new("accounts", "fail-closed");
+    let (first, _) = two_replicas(&scratch, 0);
+    login(&first, "Ada");
+    assert_eq!(first.get("/profile").dispatch().status(), Status::Ok);
+    let file = scratch.path().join("accounts.sqlite");
+    sql(&file, "ALTER TABLE users RENAME TO users_away");
+    let refused = first.get("/profile").dispatch();
+    assert_eq!(refused.status(), Status::SeeOther, "a session that could not be checked stands");
+    assert_eq!(location(&refused).as_deref(), Some("/login"));
+    // Anonymous sessions need no check: the pages still work.
+    assert_eq!(first.get("/").dispatch().status(), Status::Ok);
+
+    // The database back: the account signs in again.
+    sql(&file, "ALTER TABLE users_away RENAME TO users");
+    assert_eq!(account_form(&first, "/login", "Ada", PASSWORD).status(), Status::SeeOther);
+    assert_eq!(first.get("/profile").dispatch().status(), Status::Ok);
 }
