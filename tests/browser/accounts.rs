@@ -69,8 +69,29 @@ async fn send_account_form(
     browser.type_into("#name", name).await?;
     browser.type_into("#password", password).await?;
     let form = if path == "/signup" { "#signup-form" } else { "#login-form" };
-    browser.click(&format!("{form} button[type=submit]")).await?;
-    browser.wait_for("h1").await
+    submit_and_wait(browser, &format!("{form} button[type=submit]")).await
+}
+
+/// Clicks a form's button and waits until the next document has loaded:
+/// the old page is marked first, so that an element of the old page (the
+/// password check takes a while) is never taken for one of the new.
+async fn submit_and_wait(browser: &Browser, button: &str) -> TestResult {
+    browser.script("document.documentElement.dataset.before = 'submit';").await?;
+    browser.click(button).await?;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let state = browser
+            .script(
+                "return document.documentElement.dataset.before === undefined \
+                 && document.readyState === 'complete';",
+            )
+            .await;
+        if matches!(state, Ok(serde_json::Value::Bool(true))) {
+            return browser.wait_for("h1").await;
+        }
+        ensure!(Instant::now() < deadline, "{button}: the next page never loaded");
+        rocket::tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// Whether `browser` is signed in: `/profile` shows the profile, or went
