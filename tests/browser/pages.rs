@@ -140,7 +140,7 @@ async fn logging_out_ends_the_session_and_profile_then_redirects_to_login() {
     Harness::run("logout", async |h: &Harness| {
         h.signup("Grace").await?;
         h.click("#logout-form button").await?;
-        h.wait_for("h1").await?;
+        h.wait_for("#message").await?; // only the logout page has it
         ensure!(h.path().await? == "/logout", "after logout at {}", h.path().await?);
         let page = h.page_text().await?;
         ensure!(page.contains("Logged out successfully!"), "logout page: {page}");
