@@ -264,6 +264,15 @@ impl<'r, T: SessionData> Session<'r, T> {
     ///
     /// [`Error::Payload`] when the payload does not serialize.
     pub fn sealed_len(&self) -> Result<usize, Error> {
+        let (plaintext_len, max_age) = self.envelope_if_saved_now()?;
+        Ok(self.sessions.set_cookie_len(plaintext_len, max_age))
+    }
+
+    /// The envelope's length and the cookie's `Max-Age` if the session were
+    /// sealed now, with the meta the seal would write (`seen`, the bounded
+    /// `exp`, an id of full length, a first check time). Counted, not
+    /// written: no plaintext copy is left on the heap.
+    fn envelope_if_saved_now(&self) -> Result<(usize, u64), Error> {
         let sessions = self.sessions;
         let now = sessions.clock.now();
         self.with(|state| {
@@ -273,9 +282,11 @@ impl<'r, T: SessionData> Session<'r, T> {
             if meta.id.is_empty() {
                 meta.id = "x".repeat(super::envelope::SESSION_ID_CHARS);
             }
-            // Counted, not written: no plaintext copy is left on the heap.
+            if sessions.revalidation.is_some() && meta.checked.is_none() {
+                meta.checked = Some(now);
+            }
             let plaintext_len = state.payload.envelope_len(&meta).map_err(|e| Error::json(&e))?;
-            Ok(sessions.set_cookie_len(plaintext_len, meta.max_age_at(now, &sessions.lifetimes)))
+            Ok((plaintext_len, meta.max_age_at(now, &sessions.lifetimes)))
         })
     }
 
@@ -287,24 +298,10 @@ impl<'r, T: SessionData> Session<'r, T> {
     /// [`Error::TooLarge`] when it fits no allowed layout;
     /// [`Error::Payload`] when the payload does not serialize.
     pub fn cookies_needed(&self) -> Result<usize, Error> {
+        let (plaintext_len, max_age) = self.envelope_if_saved_now()?;
         let sessions = self.sessions;
-        let now = sessions.clock.now();
-        self.with(|state| {
-            let mut meta = state.meta.clone();
-            meta.seen = now;
-            meta.exp = meta.absolute_deadline(&sessions.lifetimes);
-            if meta.id.is_empty() {
-                meta.id = "x".repeat(super::envelope::SESSION_ID_CHARS);
-            }
-            let plaintext_len = state.payload.envelope_len(&meta).map_err(|e| Error::json(&e))?;
-            let max_age = meta.max_age_at(now, &sessions.lifetimes);
-            pieces_needed(
-                &sessions.cookie,
-                Sealer::sealed_len(plaintext_len),
-                max_age,
-                sessions.max_chunks,
-            )
-        })
+        let value_len = Sealer::sealed_len(plaintext_len);
+        pieces_needed(&sessions.cookie, value_len, max_age, sessions.max_chunks)
     }
 
     /// The hex id of the key that opened this session's cookie, if any.
