@@ -335,10 +335,12 @@ fn send_cookies(
 /// Whether the request may carry a piece cookie (`name.N`): a cheap scan
 /// before the exact one.
 fn sent_any_piece(req: &Request<'_>, name: &str) -> bool {
-    let dotted = format!("{name}.");
+    let is_piece_of = |text: &str| {
+        text.match_indices(name).any(|(at, _)| text[at + name.len()..].starts_with('.'))
+    };
     match req.headers().contains("Cookie") {
-        true => req.headers().get("Cookie").any(|header| header.contains(&dotted)),
-        false => req.cookies().iter().any(|cookie| cookie.name().starts_with(&dotted)),
+        true => req.headers().get("Cookie").any(is_piece_of),
+        false => req.cookies().iter().any(|cookie| is_piece_of(cookie.name())),
     }
 }
 
@@ -354,6 +356,11 @@ pub(crate) fn make_private(res: &mut Response<'_>) {
         .any(|v| matches!(v.trim(), "*") || v.trim().eq_ignore_ascii_case("cookie"));
     if !vary_has_cookie {
         res.adjoin_raw_header("Vary", "Cookie");
+    }
+    if !res.headers().contains("Cache-Control") {
+        // The common case: nothing to merge with.
+        res.set_raw_header("Cache-Control", "private");
+        return;
     }
     let set: Vec<String> = res
         .headers()
