@@ -61,23 +61,6 @@ pub(crate) fn cut(value: &str, pieces: usize) -> impl Iterator<Item = &str> {
     (0..pieces).map(move |i| &value[(i * size).min(value.len())..((i + 1) * size).min(value.len())])
 }
 
-/// The indexes (1 and up) of the session's piece cookies a request sent,
-/// as a bit set: the fairing removes those a response no longer uses.
-pub(crate) fn pieces_sent(names: impl Iterator<Item = String>, cookie_name: &str) -> u32 {
-    let mut sent = 0u32;
-    for name in names {
-        let index = name
-            .strip_prefix(cookie_name)
-            .and_then(|rest| rest.strip_prefix('.'))
-            .and_then(|digits| digits.parse::<usize>().ok())
-            .filter(|index| (1..MAX_CHUNKS).contains(index));
-        if let Some(index) = index {
-            sent |= 1 << index;
-        }
-    }
-    sent
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,12 +105,5 @@ mod tests {
             assert_eq!(cut.len(), pieces);
             assert_eq!(cut.concat(), value);
         }
-    }
-
-    #[test]
-    fn sent_pieces_are_read_from_exact_names_only() {
-        let names = ["sid", "sid.1", "sid.3", "sid.x", "sidx.2", "SID.2", "sid.16", "sid.0"];
-        let sent = pieces_sent(names.iter().map(|n| n.to_string()), "sid");
-        assert_eq!(sent, (1 << 1) | (1 << 3));
     }
 }

@@ -192,6 +192,82 @@ pub(crate) fn data_json(envelope: &[u8]) -> Option<&[u8]> {
     envelope.get(start..envelope.len().checked_sub(1)?)
 }
 
+/// Reads the meta of an envelope in exactly the shape [`write_envelope`]
+/// writes (fields in v1 order, no whitespace, an id of base64url
+/// characters, integers without leading zeros) and returns it with where
+/// the payload's JSON lies. `None` for anything else, which the caller then
+/// reads with serde as a whole: this is a fast path, never a second
+/// definition of what a valid envelope is (it accepts a subset of what
+/// serde accepts, and reads it the same way).
+pub(crate) fn read_meta(envelope: &[u8]) -> Option<(Meta, Range<usize>)> {
+    let mut reader = Reader { bytes: envelope, at: 0 };
+    reader.literal(b"{\"id\":\"")?;
+    let id = reader.id()?;
+    reader.literal(b"\",\"iat\":")?;
+    let iat = reader.integer()?;
+    reader.literal(b",\"exp\":")?;
+    let exp = reader.integer()?;
+    reader.literal(b",\"seen\":")?;
+    let seen = reader.integer()?;
+    let life = reader.optional_field(b",\"life\":")?;
+    let checked = reader.optional_field(b",\"chk\":")?;
+    reader.literal(b",\"data\":")?;
+    let end = envelope.len().checked_sub(1)?;
+    if envelope[end] != b'}' || reader.at >= end {
+        return None;
+    }
+    Some((Meta { id, iat, exp, seen, life, checked }, reader.at..end))
+}
+
+/// A cursor over envelope bytes for [`read_meta`].
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    /// Consumes `expected` if the bytes continue with it.
+    fn literal(&mut self, expected: &[u8]) -> Option<()> {
+        let rest = self.bytes.get(self.at..)?;
+        rest.starts_with(expected).then(|| self.at += expected.len())
+    }
+
+    /// Base64url characters up to the next byte that is not one.
+    fn id(&mut self) -> Option<String> {
+        let rest = self.bytes.get(self.at..)?;
+        let len = rest
+            .iter()
+            .position(|b| !(b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_'))
+            .unwrap_or(rest.len());
+        self.at += len;
+        std::str::from_utf8(&rest[..len]).ok().map(str::to_owned)
+    }
+
+    /// A JSON integer that fits a `u64`: digits, no leading zero.
+    fn integer(&mut self) -> Option<u64> {
+        let rest = self.bytes.get(self.at..)?;
+        let len = rest.iter().position(|b| !b.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = &rest[..len];
+        if digits.is_empty() || (digits.len() > 1 && digits[0] == b'0') {
+            return None;
+        }
+        let mut value: u64 = 0;
+        for digit in digits {
+            value = value.checked_mul(10)?.checked_add(u64::from(digit - b'0'))?;
+        }
+        self.at += len;
+        Some(value)
+    }
+
+    /// `Some(None)` when the field is absent, `Some(Some(n))` when present.
+    fn optional_field(&mut self, label: &[u8]) -> Option<Option<u64>> {
+        match self.literal(label) {
+            Some(()) => self.integer().map(Some),
+            None => Some(None),
+        }
+    }
+}
+
 /// Where an envelope is written: the seal buffer, or a [`ByteCounter`]
 /// that measures it without keeping any plaintext.
 pub(crate) trait EnvelopeSink: std::io::Write {
@@ -412,5 +488,49 @@ mod tests {
         write_envelope(&m, &vec![1, 2], &mut out).unwrap();
         let back: EnvelopeOwned<Vec<u8>> = serde_json::from_slice(&out).unwrap();
         assert_eq!(back.split(), (m, vec![1, 2]));
+    }
+
+    /// The fast reader agrees with serde on everything `write_envelope`
+    /// writes, optional fields present or not.
+    #[test]
+    fn read_meta_reads_what_write_envelope_writes_as_serde_does() {
+        let metas = [
+            meta(0, 0, 0),
+            meta(1_700_000_000, 1_700_000_100, 1_700_086_400),
+            Meta { life: Some(30), checked: Some(u64::MAX), ..meta(9, 10, 11) },
+            Meta { id: "a-Z_09".into(), life: None, checked: Some(7), ..meta(1, 2, 3) },
+            Meta { id: String::new(), life: Some(0), ..meta(u64::MAX, 5, 6) },
+        ];
+        for meta in metas {
+            let mut buf = Vec::new();
+            let data = write_envelope(&meta, &serde_json::json!({"views": 3}), &mut buf).unwrap();
+            let (read, payload) = read_meta(&buf).expect("our own shape");
+            let by_serde: EnvelopeOwned<serde_json::Value> = serde_json::from_slice(&buf).unwrap();
+            assert_eq!(read, by_serde.split().0);
+            assert_eq!(payload, data);
+        }
+    }
+
+    /// Anything but the exact shape goes to serde (`None`): other field
+    /// orders, whitespace, escapes, leading zeros, overflow, truncation
+    /// (a payload cut short is left to serde by the caller: it does not parse).
+    #[test]
+    fn read_meta_leaves_every_other_shape_to_serde() {
+        let ok = br#"{"id":"x","iat":1,"exp":2,"seen":3,"data":{}}"#;
+        assert!(read_meta(ok).is_some());
+        for other in [
+            &br#"{"iat":1,"id":"x","exp":2,"seen":3,"data":{}}"#[..],
+            br#"{ "id":"x","iat":1,"exp":2,"seen":3,"data":{}}"#,
+            br#"{"id":"\u0078","iat":1,"exp":2,"seen":3,"data":{}}"#,
+            br#"{"id":"x","iat":01,"exp":2,"seen":3,"data":{}}"#,
+            br#"{"id":"x","iat":18446744073709551616,"exp":2,"seen":3,"data":{}}"#,
+            br#"{"id":"x","iat":1.5,"exp":2,"seen":3,"data":{}}"#,
+            br#"{"id":"x","iat":1,"exp":2,"seen":3,"chk":4,"life":5,"data":{}}"#,
+            br#"{"id":"x","iat":1,"exp":2,"seen":3,"data":}"#,
+            br#"{"id":"x","iat":1,"exp":2,"seen":3"#,
+            b"",
+        ] {
+            assert_eq!(read_meta(other), None, "{}", String::from_utf8_lossy(other));
+        }
     }
 }

@@ -9,10 +9,10 @@ use std::time::Duration;
 use rocket::config::LogLevel;
 use rocket::fairing::{self, Fairing, Info, Kind};
 use rocket::figment::value::Value;
-use rocket::http::{ContentType, Header, Status};
+use rocket::http::{ContentType, Status};
 use rocket::{Build, Request, Response, Rocket};
 
-use super::chunks::{cut, pieces_needed, pieces_sent};
+use super::chunks::{cut, pieces_needed};
 use super::clock::{Clock, SystemClock};
 use super::envelope::{Lifetimes, Meta};
 use super::error::Error;
@@ -22,7 +22,7 @@ use super::revalidate::{Revalidate, Revalidation, WhenCheckFails};
 use super::seal::{Sealer, HEADER_LEN, MAX_CHUNKS};
 use super::secret::Secret;
 use super::slot::{convert, payload_digest, ErasedPayload, Origin, Slot, SlotState};
-use super::state::{CookieSource, SessionState, Validator};
+use super::state::{SessionState, Validator};
 use super::telemetry;
 
 /// The fairing that makes [`Session`](super::Session) work. Attach it once.
@@ -308,56 +308,86 @@ fn seal_in_pieces(
 /// about 150 to 400 characters).
 const TYPICAL_VALUE_LEN: usize = 512;
 
-/// Adds the session's `Set-Cookie`s, removals for the piece cookies the
-/// request sent that these no longer use, and the header that keeps any
-/// cache from storing them.
+/// Adds the session's `Set-Cookie`s and removals for the piece cookies
+/// the request sent (`pieces_sent`, a bit set of indexes) that these no
+/// longer use, whatever `max_chunks` says now: it may have been lowered
+/// since the client's pieces were set.
 fn send_cookies(
-    req: &Request<'_>,
     res: &mut Response<'_>,
     sessions: &SessionState,
+    seen: &SeenHeaders,
     cookies: Vec<String>,
+    pieces_sent: u32,
 ) {
     let used = cookies.len();
-    for set_cookie in cookies {
-        res.adjoin_header(Header::new("Set-Cookie", set_cookie));
-    }
-    // Whatever max_chunks says now: it may have been lowered since the
-    // client's pieces were set.
-    if used > 1 || sent_any_piece(req, sessions.cookie.name()) {
-        let sent = pieces_sent(CookieSource::of(req).names(), sessions.cookie.name());
-        for index in (used.max(1)..MAX_CHUNKS).filter(|index| sent & (1 << index) != 0) {
-            res.adjoin_header(Header::new("Set-Cookie", sessions.cookie.chunk_removal(index)));
+    let mut cookies = cookies.into_iter();
+    if !seen.set_cookie && used == 1 {
+        // The common case: one cookie, and the handler set none of its own.
+        if let Some(only) = cookies.next() {
+            res.set_raw_header("Set-Cookie", only);
         }
     }
-    res.set_raw_header("Cache-Control", "private, no-store");
+    for set_cookie in cookies {
+        res.adjoin_raw_header("Set-Cookie", set_cookie);
+    }
+    for index in (used.max(1)..MAX_CHUNKS).filter(|index| pieces_sent & (1 << index) != 0) {
+        res.adjoin_raw_header("Set-Cookie", sessions.cookie.chunk_removal(index));
+    }
 }
 
-/// Whether the request may carry a piece cookie (`name.N`): a cheap scan
-/// before the exact one.
-fn sent_any_piece(req: &Request<'_>, name: &str) -> bool {
-    let is_piece_of = |text: &str| {
-        text.match_indices(name).any(|(at, _)| text[at + name.len()..].starts_with('.'))
-    };
-    match req.headers().contains("Cookie") {
-        true => req.headers().get("Cookie").any(is_piece_of),
-        false => req.cookies().iter().any(|cookie| is_piece_of(cookie.name())),
+/// What a response's handler already set of the headers the fairing
+/// writes, read in one pass over its headers: a header-map lookup hashes
+/// the name byte by byte, a pass compares a handful of names.
+#[derive(Debug, Default)]
+pub(crate) struct SeenHeaders {
+    /// A `Vary` header.
+    vary: bool,
+    /// A `Vary` that already names `Cookie` (or is `*`).
+    vary_has_cookie: bool,
+    /// A `Cache-Control` header.
+    cache_control: bool,
+    /// A `Set-Cookie` header.
+    set_cookie: bool,
+}
+
+impl SeenHeaders {
+    /// Reads `res`'s headers once.
+    pub(crate) fn of(res: &Response<'_>) -> SeenHeaders {
+        let mut seen = SeenHeaders::default();
+        for header in res.headers().iter() {
+            let name = header.name().as_str();
+            if name.eq_ignore_ascii_case("Vary") {
+                seen.vary = true;
+                seen.vary_has_cookie |= header.value().split(',').any(|v| {
+                    let v = v.trim();
+                    v == "*" || v.eq_ignore_ascii_case("cookie")
+                });
+            } else if name.eq_ignore_ascii_case("Cache-Control") {
+                seen.cache_control = true;
+            } else if name.eq_ignore_ascii_case("Set-Cookie") {
+                seen.set_cookie = true;
+            }
+        }
+        seen
     }
 }
 
 /// Marks a response built from a session as one user's: `Vary: Cookie`,
-/// and `Cache-Control: private` unless the handler set something at least
-/// as strict (`private` or `no-store`); a `public` or `s-maxage` directive
-/// the handler set is dropped, its other directives kept.
-pub(crate) fn make_private(res: &mut Response<'_>) {
-    let vary_has_cookie = res
-        .headers()
-        .get("Vary")
-        .flat_map(|v| v.split(','))
-        .any(|v| matches!(v.trim(), "*") || v.trim().eq_ignore_ascii_case("cookie"));
-    if !vary_has_cookie {
-        res.adjoin_raw_header("Vary", "Cookie");
+/// and `Cache-Control: private, no-store` when it sets a session cookie;
+/// otherwise `Cache-Control: private` unless the handler set something at
+/// least as strict (`private` or `no-store`), a `public` or `s-maxage`
+/// directive the handler set dropped and its other directives kept.
+pub(crate) fn make_private(res: &mut Response<'_>, seen: &SeenHeaders, sets_cookie: bool) {
+    match (seen.vary_has_cookie, seen.vary) {
+        (true, _) => {}
+        (false, false) => drop(res.set_raw_header("Vary", "Cookie")),
+        (false, true) => res.adjoin_raw_header("Vary", "Cookie"),
     }
-    if !res.headers().contains("Cache-Control") {
+    if sets_cookie {
+        res.set_raw_header("Cache-Control", "private, no-store");
+        return;
+    }
+    if !seen.cache_control {
         // The common case: nothing to merge with.
         res.set_raw_header("Cache-Control", "private");
         return;
@@ -417,16 +447,18 @@ impl Fairing for Sessions {
         let slot = req.local_cache(Slot::default);
         let mut guard = slot.lock();
         let Some(state) = guard.as_mut() else { return };
-        make_private(res);
+        let seen = SeenHeaders::of(res);
         if res.status().class().is_server_error() {
-            return; // the client keeps the cookie it has
+            // The client keeps the cookie it has.
+            return make_private(res, &seen, false);
         }
         let now = sessions.clock.now();
         let action = match decide(state, now, &sessions.lifetimes) {
             Action::Save => match seal(sessions, state, now) {
                 Ok(Sealed::Cookies(cookies)) => {
                     telemetry::sealed();
-                    return send_cookies(req, res, sessions, cookies);
+                    make_private(res, &seen, true);
+                    return send_cookies(res, sessions, &seen, cookies, state.pieces_sent);
                 }
                 Ok(Sealed::Empty) => removal_if_sent(state),
                 Ok(Sealed::Unchanged) => Action::Nothing,
@@ -440,10 +472,15 @@ impl Fairing for Sessions {
             },
             other => other,
         };
-        if action == Action::Remove {
-            telemetry::removed();
-            // The removal of the plain name, then of every piece the request sent.
-            send_cookies(req, res, sessions, vec![sessions.cookie.removal().to_owned()]);
+        match action {
+            Action::Remove => {
+                telemetry::removed();
+                make_private(res, &seen, true);
+                // The removal of the plain name, then of every piece the request sent.
+                let removal = vec![sessions.cookie.removal().to_owned()];
+                send_cookies(res, sessions, &seen, removal, state.pieces_sent);
+            }
+            _ => make_private(res, &seen, false),
         }
     }
 }
@@ -473,6 +510,7 @@ mod tests {
             sealer: Arc::new(Sealer::new(KeyRing::new(&Secret::generate(), &[]).unwrap(), "sid")),
             opened_digest: None,
             must_save: false,
+            pieces_sent: 0,
         }
     }
 

@@ -75,8 +75,28 @@ impl<T: Serialize + Default + Send + Sync + 'static> ErasedPayload for T {
 }
 
 /// `serde_json` of `T::default()`, computed once per type and kept for the
-/// life of the process (a few bytes per payload type).
+/// life of the process (a few bytes per payload type). Each thread keeps
+/// the types it has looked up in a short list of its own, so the shared
+/// map is read once per thread and type.
 fn default_json_of<T: Serialize + Default + 'static>() -> &'static [u8] {
+    thread_local! {
+        static SEEN: std::cell::RefCell<Vec<(TypeId, &'static [u8])>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let key = TypeId::of::<T>();
+    let seen = |list: &Vec<(TypeId, &'static [u8])>| {
+        list.iter().find(|(id, _)| *id == key).map(|(_, json)| *json)
+    };
+    if let Some(json) = SEEN.with_borrow(seen) {
+        return json;
+    }
+    let json = shared_default_json_of::<T>();
+    SEEN.with_borrow_mut(|list| list.push((key, json)));
+    json
+}
+
+/// The process-wide map behind [`default_json_of`].
+fn shared_default_json_of<T: Serialize + Default + 'static>() -> &'static [u8] {
     type Cache = RwLock<HashMap<TypeId, &'static [u8]>>;
     static CACHE: OnceLock<Cache> = OnceLock::new();
     let cache = CACHE.get_or_init(Cache::default);
@@ -124,6 +144,9 @@ pub(crate) struct SlotState {
     /// Something other than the payload changed (a new id, a lifetime, a
     /// check time, `mark_dirty`): save even if the payload did not change.
     pub must_save: bool,
+    /// The piece cookies (`name.N`) the request sent, as a bit set of `N`:
+    /// the fairing removes those its response no longer uses.
+    pub pieces_sent: u32,
 }
 
 /// A digest of payload JSON, keyed per process (collisions cannot be

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::clock::Clock;
 use super::config::SessionConfig;
 use super::cookie::CookieWriter;
-use super::envelope::{data_json, EnvelopeOwned, Lifetimes, Meta};
+use super::envelope::{data_json, read_meta, EnvelopeOwned, Lifetimes, Meta};
 use super::error::Error;
 use super::keys::KeyRing;
 use super::revalidate::Revalidation;
@@ -35,33 +35,89 @@ pub(crate) type Validator =
 /// Candidates with an unknown key id cost no AEAD work and are not counted.
 pub(crate) const MAX_AEAD_ATTEMPTS: usize = 256;
 
-/// Every value of the cookie named exactly `name` in the request's
-/// `Cookie` headers, in order. Browsers send several when cookies of one
-/// name exist for different paths or domains (or one was tossed by a
-/// sibling domain). Only ASCII space and tab around a pair are trimmed, as
-/// RFC 6265 does; the name must then equal `name` byte for byte (no
-/// percent-decoding, no Unicode trimming, no case folding), and the value
-/// is taken as sent (one pair of surrounding double quotes removed).
-pub(crate) fn header_cookie_values<'r, 'n>(
-    req: &'r Request<'_>,
-    name: &'n str,
-) -> impl Iterator<Item = &'r str> + use<'r, 'n> {
-    req.headers()
-        .get("Cookie")
-        .flat_map(|header| header.split(';'))
-        .filter_map(move |pair| exact_name_value(pair, name))
-}
-
 /// The value of one `name=value` pair of a `Cookie` header if its name is
 /// exactly `name`.
 pub(crate) fn exact_name_value<'a>(pair: &'a str, name: &str) -> Option<&'a str> {
-    let pair = pair.trim_matches([' ', '\t']);
-    let (key, value) = pair.split_once('=')?;
-    if key != name {
-        return None;
-    }
+    let (key, value) = split_pair(pair)?;
+    (key == name).then_some(value)
+}
+
+/// One `name=value` pair of a `Cookie` header: only ASCII space and tab
+/// around the pair and around the value are trimmed, as RFC 6265 does (no
+/// percent-decoding, no Unicode trimming, no case folding), and one pair of
+/// double quotes around the value is removed.
+fn split_pair(pair: &str) -> Option<(&str, &str)> {
+    let (key, value) = pair.trim_matches([' ', '\t']).split_once('=')?;
     let value = value.trim_matches([' ', '\t']);
-    Some(value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value))
+    Some((key, value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value)))
+}
+
+/// What one pass over a request's cookies found for the session: every
+/// value of the cookie named exactly `name`, in order (browsers send
+/// several when cookies of one name exist for different paths or domains,
+/// or one was tossed by a sibling domain), and which piece cookies
+/// (`name.1`, `name.2`, ...) came with it.
+pub(crate) struct CookieScan<'a> {
+    /// The first value of the exact name, if any (no allocation for the
+    /// common case of one).
+    first: Option<Cow<'a, str>>,
+    /// Any further values, in order.
+    more: Vec<Cow<'a, str>>,
+    /// The piece indexes sent, as a bit set (see [`piece_index`]).
+    pub(crate) pieces: u32,
+}
+
+impl<'a> CookieScan<'a> {
+    /// Scans the raw `Cookie` headers once (one header-map lookup); reads
+    /// Rocket's jar only when the request has no `Cookie` header (see
+    /// [`CookieSource`]).
+    pub(crate) fn of(req: &'a Request<'_>, name: &str) -> Self {
+        let mut scan = CookieScan { first: None, more: Vec::new(), pieces: 0 };
+        let mut any_header = false;
+        for header in req.headers().get("Cookie") {
+            any_header = true;
+            for (key, value) in header.split(';').filter_map(split_pair) {
+                scan.note(key, Cow::Borrowed(value), name);
+            }
+        }
+        if !any_header {
+            for cookie in req.cookies().iter() {
+                scan.note(cookie.name(), Cow::Owned(cookie.value().to_owned()), name);
+            }
+        }
+        scan
+    }
+
+    fn note(&mut self, key: &str, value: Cow<'a, str>, name: &str) {
+        if key == name {
+            match self.first {
+                None => self.first = Some(value),
+                Some(_) => self.more.push(value),
+            }
+        } else if let Some(index) = piece_index(key, name) {
+            self.pieces |= 1 << index;
+        }
+    }
+
+    /// The values of the exact name, in order.
+    pub(crate) fn values(&self) -> impl Iterator<Item = &str> {
+        self.first.iter().chain(&self.more).map(|value| value.as_ref())
+    }
+
+    /// Whether the request carried a cookie of the exact name.
+    pub(crate) fn any(&self) -> bool {
+        self.first.is_some()
+    }
+}
+
+/// The index `N` (1 and up, below [`MAX_CHUNKS`]) of a piece cookie named
+/// exactly `name.N`.
+pub(crate) fn piece_index(key: &str, name: &str) -> Option<usize> {
+    key.strip_prefix(name)?
+        .strip_prefix('.')?
+        .parse::<usize>()
+        .ok()
+        .filter(|index| (1..MAX_CHUNKS).contains(index))
 }
 
 /// The key ring in force and where a reload reads the secrets again.
@@ -137,27 +193,16 @@ impl<'a, 'r> CookieSource<'a, 'r> {
         }
     }
 
-    /// The names of every cookie of the request, as sent.
-    pub(crate) fn names(&self) -> impl Iterator<Item = String> + '_ {
-        let names: Vec<String> = match self {
+    /// Every value of the cookie named exactly `name`, in order.
+    pub(crate) fn values(&self, name: &str) -> Vec<Cow<'a, str>> {
+        match self {
             CookieSource::Headers(req) => req
                 .headers()
                 .get("Cookie")
                 .flat_map(|header| header.split(';'))
-                .filter_map(|pair| pair.trim_matches([' ', '\t']).split_once('='))
-                .map(|(name, _)| name.to_owned())
+                .filter_map(|pair| exact_name_value(pair, name))
+                .map(Cow::Borrowed)
                 .collect(),
-            CookieSource::Jar(req) => req.cookies().iter().map(|c| c.name().to_owned()).collect(),
-        };
-        names.into_iter()
-    }
-
-    /// Every value of the cookie named exactly `name`, in order.
-    pub(crate) fn values(&self, name: &str) -> Vec<Cow<'a, str>> {
-        match self {
-            CookieSource::Headers(req) => {
-                header_cookie_values(req, name).map(Cow::Borrowed).collect()
-            }
             CookieSource::Jar(req) => req
                 .cookies()
                 .get(name)
@@ -244,11 +289,10 @@ impl SessionState {
     {
         let now = self.clock.now();
         let sealer = self.sealer();
-        let source = CookieSource::of(req);
-        let firsts = source.values(self.cookie.name());
-        let outcome = match firsts.is_empty() {
-            true => None,
-            false => self.open_candidates::<T>(&sealer, &firsts, &source, now, req),
+        let scan = CookieScan::of(req, self.cookie.name());
+        let outcome = match scan.any() {
+            false => None,
+            true => self.open_candidates::<T>(&sealer, &scan, now, req),
         };
         match &outcome {
             Some(Ok((meta, _, Origin::Opened { key_id, .. }, _))) => {
@@ -268,6 +312,7 @@ impl SessionState {
                 sealer,
                 opened_digest,
                 must_save: false,
+                pieces_sent: scan.pieces,
             },
             Some(Err(reason)) => {
                 match reason {
@@ -279,9 +324,9 @@ impl SessionState {
                         "session cookie not accepted ({reason}); starting a fresh session"
                     ),
                 }
-                self.fresh::<T>(now, true, sealer)
+                self.fresh::<T>(now, true, sealer, scan.pieces)
             }
-            None => self.fresh::<T>(now, false, sealer),
+            None => self.fresh::<T>(now, false, sealer, scan.pieces),
         }
     }
 
@@ -290,8 +335,7 @@ impl SessionState {
     fn open_candidates<T>(
         &self,
         sealer: &Sealer,
-        values: &[Cow<'_, str>],
-        source: &CookieSource<'_, '_>,
+        scan: &CookieScan<'_>,
         now: u64,
         req: &Request<'_>,
     ) -> Option<Result<Opening<T>, Error>>
@@ -301,8 +345,7 @@ impl SessionState {
         let mut chosen: Option<Opening<T>> = None;
         let mut last_failure = None;
         let mut tried: Vec<&str> = Vec::new();
-        for value in values {
-            let value = value.as_ref();
+        for value in scan.values() {
             let version = match sealer.precheck(value) {
                 Ok(version) => version,
                 Err(err) => {
@@ -321,8 +364,8 @@ impl SessionState {
                 break;
             }
             let opened = match version {
-                VERSION_CHUNKED => self.open_pieces(sealer, value, source),
-                _ => sealer.open(value),
+                VERSION_CHUNKED => self.open_pieces(sealer, value, &CookieSource::of(req)),
+                _ => sealer.open_prechecked(value),
             };
             match opened.and_then(|opened| self.open_sealed::<T>(opened, now, req)) {
                 Ok(opened) => match &chosen {
@@ -379,11 +422,18 @@ impl SessionState {
             sealer: refused.sealer,
             opened_digest: None,
             must_save: false,
+            pieces_sent: refused.pieces_sent,
         }
     }
 
-    /// A new, empty session.
-    pub(crate) fn fresh<T>(&self, now: u64, had_cookie: bool, sealer: Arc<Sealer>) -> SlotState
+    /// A new, empty session; `pieces_sent` as in [`SlotState`].
+    pub(crate) fn fresh<T>(
+        &self,
+        now: u64,
+        had_cookie: bool,
+        sealer: Arc<Sealer>,
+        pieces_sent: u32,
+    ) -> SlotState
     where
         T: Serialize + DeserializeOwned + Default + Send + Sync + 'static,
     {
@@ -397,6 +447,7 @@ impl SessionState {
             sealer,
             opened_digest: None,
             must_save: false,
+            pieces_sent,
         }
     }
 
@@ -409,9 +460,23 @@ impl SessionState {
     where
         T: Serialize + DeserializeOwned + Default + Send + Sync + 'static,
     {
-        let envelope: EnvelopeOwned<T> = serde_json::from_slice(opened.plaintext())
-            .map_err(|err| Error::payload_shape(std::any::type_name::<T>(), &err))?;
-        let (meta, data) = envelope.split();
+        let plaintext = opened.plaintext();
+        let fast = read_meta(plaintext).and_then(|(meta, payload)| {
+            let data = serde_json::from_slice::<T>(&plaintext[payload.clone()]).ok()?;
+            Some((meta, data, Some(payload_digest(&plaintext[payload]))))
+        });
+        let (meta, data, digest) = match fast {
+            Some(read) => read,
+            // Any other shape, and every error (so its message is the one
+            // for the whole envelope): serde reads the whole envelope.
+            None => {
+                let envelope: EnvelopeOwned<T> = serde_json::from_slice(plaintext)
+                    .map_err(|err| Error::payload_shape(std::any::type_name::<T>(), &err))?;
+                let (meta, data) = envelope.split();
+                let digest = data_json(plaintext).map(payload_digest);
+                (meta, data, digest)
+            }
+        };
         meta.check_alive(now, &self.lifetimes)?;
         if let Some(validator) = &self.validator {
             if !validator(req, &meta, &data) {
@@ -419,7 +484,18 @@ impl SessionState {
             }
         }
         let origin = Origin::Opened { key_age: opened.key_age(), key_id: opened.key_id() };
-        let digest = data_json(opened.plaintext()).map(payload_digest);
         Ok((meta, data, origin, digest))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::piece_index;
+
+    #[test]
+    fn piece_indexes_are_read_from_exact_names_only() {
+        let names = ["sid", "sid.1", "sid.3", "sid.x", "sidx.2", "SID.2", "sid.16", "sid.0"];
+        let found: Vec<usize> = names.iter().filter_map(|n| piece_index(n, "sid")).collect();
+        assert_eq!(found, [1, 3]);
     }
 }

@@ -15,33 +15,80 @@
 //! The two gauges answer "when may this old key go": once its cookies stop
 //! arriving and the latest deadline has passed on every replica (take the
 //! `max` over replicas), no live session depends on it.
+//!
+//! A key id's metrics are registered with the recorder the first time a
+//! cookie under it opens, and the handles are kept: install the recorder
+//! before the app serves its first request (before launch), as recorders
+//! are meant to be.
 
 #[cfg(feature = "metrics")]
 mod enabled {
-    use std::collections::HashMap;
-    use std::sync::Mutex;
+    use std::cell::RefCell;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    use metrics::{Counter, Gauge};
 
     use crate::error::Error;
     use crate::keys::{hex, KEY_ID_LEN};
 
-    /// The latest deadline seen per key id, to keep the gauge a maximum.
-    static LATEST: Mutex<Option<HashMap<[u8; KEY_ID_LEN], u64>>> = Mutex::new(None);
+    /// The handles of one key id's metrics, registered with the recorder
+    /// once: every later cookie under the key costs three atomic updates.
+    struct KeyMetrics {
+        opened: Counter,
+        last_seen: Gauge,
+        latest_deadline: Gauge,
+        /// The latest deadline seen, to keep the gauge a maximum.
+        latest: AtomicU64,
+    }
+
+    type Registered = Vec<([u8; KEY_ID_LEN], Arc<KeyMetrics>)>;
+
+    /// Every key id's handles, shared by all threads (so the maximum is one).
+    static ALL: Mutex<Registered> = Mutex::new(Vec::new());
+
+    thread_local! {
+        /// This thread's copy of the handles it has used: no lock per request.
+        static MINE: RefCell<Registered> = const { RefCell::new(Vec::new()) };
+    }
+
+    fn find(list: &Registered, key_id: [u8; KEY_ID_LEN]) -> Option<Arc<KeyMetrics>> {
+        list.iter().find(|(id, _)| *id == key_id).map(|(_, metrics)| metrics.clone())
+    }
+
+    /// The handles of `key_id`, registered on first use.
+    fn of_key(key_id: [u8; KEY_ID_LEN]) -> Arc<KeyMetrics> {
+        if let Some(found) = MINE.with_borrow(|mine| find(mine, key_id)) {
+            return found;
+        }
+        let shared = {
+            let mut all = ALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            find(&all, key_id).unwrap_or_else(|| {
+                let id = hex(&key_id);
+                let registered = Arc::new(KeyMetrics {
+                    opened: metrics::counter!("sealed_session_opened_total", "key_id" => id.clone()),
+                    last_seen: metrics::gauge!(
+                        "sealed_session_key_last_seen_seconds", "key_id" => id.clone()
+                    ),
+                    latest_deadline: metrics::gauge!(
+                        "sealed_session_key_latest_deadline_seconds", "key_id" => id
+                    ),
+                    latest: AtomicU64::new(0),
+                });
+                all.push((key_id, registered.clone()));
+                registered
+            })
+        };
+        MINE.with_borrow_mut(|mine| mine.push((key_id, shared.clone())));
+        shared
+    }
 
     pub(crate) fn opened(key_id: [u8; KEY_ID_LEN], now: u64, deadline: u64) {
-        let id = hex(&key_id);
-        metrics::counter!("sealed_session_opened_total", "key_id" => id.clone()).increment(1);
-        metrics::gauge!("sealed_session_key_last_seen_seconds", "key_id" => id.clone())
-            .set(now as f64);
-        let latest = match LATEST.lock() {
-            Ok(mut map) => {
-                let entry = map.get_or_insert_with(HashMap::new).entry(key_id).or_insert(0);
-                *entry = (*entry).max(deadline);
-                *entry
-            }
-            Err(_) => deadline,
-        };
-        metrics::gauge!("sealed_session_key_latest_deadline_seconds", "key_id" => id)
-            .set(latest as f64);
+        let key = of_key(key_id);
+        key.opened.increment(1);
+        key.last_seen.set(now as f64);
+        let latest = key.latest.fetch_max(deadline, Ordering::Relaxed).max(deadline);
+        key.latest_deadline.set(latest as f64);
     }
 
     pub(crate) fn rejected(reason: &Error) {

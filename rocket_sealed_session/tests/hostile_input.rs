@@ -204,7 +204,7 @@ fn hundreds_of_cookies_around_a_genuine_one_keep_the_session() {
 /// A browser sends two cookies of the same name when they differ in path or
 /// domain (for example one tossed by a sibling subdomain). Rocket's jar keeps
 /// only one of them, so the library reads every `sid` in the `Cookie` header
-/// itself (src/session/state.rs, `header_cookie_values`) and tries each:
+/// itself (src/state.rs, `CookieScan`) and tries each:
 /// garbage next to the genuine cookie, in either order, does not lose the
 /// session.
 #[test]

@@ -71,6 +71,22 @@ fn no_store(session: Session<'_, Count>) -> WithCaching {
     }
 }
 
+/// A body that varies by language, as its handler says.
+#[derive(Responder)]
+struct ByLanguage {
+    body: String,
+    vary: Header<'static>,
+}
+
+/// Sets a cookie of the app's own through Rocket's jar, says the page
+/// varies by language, and changes the session.
+#[get("/theme")]
+fn theme(session: Session<'_, Count>, jar: &rocket::http::CookieJar<'_>) -> ByLanguage {
+    jar.add(("theme", "dark"));
+    session.update(|c| c.n += 1);
+    ByLanguage { body: "dark".into(), vary: Header::new("Vary", "Accept-Language") }
+}
+
 /// Serves inside and outside the cookie's path.
 #[get("/maybe")]
 fn maybe(session: Option<Session<'_, Count>>) -> String {
@@ -93,7 +109,7 @@ async fn not_found(req: &Request<'_>) -> RawHtml<String> {
 fn app(figment: Figment, clock: &ManualClock) -> Rocket<Build> {
     rocket::custom(figment.merge(("log_level", "off")))
         .attach(Sessions::fairing().with_clock(clock.clone()))
-        .mount("/", routes![count, peek, remember, plain, cached, no_store, maybe])
+        .mount("/", routes![count, peek, remember, plain, cached, no_store, maybe, theme])
         .mount("/foo/bar", routes![count, maybe])
         .register("/", catchers![not_found])
 }
@@ -187,6 +203,21 @@ fn a_page_that_reads_the_session_is_private_without_setting_a_cookie() {
         assert_eq!(header_values(&response, "Vary"), ["Cookie"], "cookie {cookie:?}");
         assert_eq!(header_values(&response, "Cache-Control"), ["private"], "cookie {cookie:?}");
     }
+}
+
+/// The fairing adds to what the handler set and replaces none of it: the
+/// app's own cookie and `Vary` stay next to the session's.
+#[test]
+fn a_handlers_own_cookie_and_vary_are_kept_next_to_the_sessions() {
+    let clock = ManualClock::new(T0);
+    let client = client(figment(&Secret::generate()), &clock);
+    let response = client.get("/theme").dispatch();
+    let set_cookies: Vec<&str> = response.headers().get("Set-Cookie").collect();
+    assert_eq!(set_cookies.len(), 2, "{set_cookies:?}");
+    assert!(set_cookies.iter().any(|c| c.starts_with("theme=dark")), "{set_cookies:?}");
+    assert!(session_cookie(&response).is_some(), "{set_cookies:?}");
+    assert_eq!(header_values(&response, "Vary"), ["Accept-Language", "Cookie"]);
+    assert_eq!(header_values(&response, "Cache-Control"), ["private, no-store"]);
 }
 
 #[test]
