@@ -1,7 +1,8 @@
 //! Machine-readable endpoints: the session as JSON (read-only) and health.
 
-use rocket::serde::json::{json, Value};
+use rocket::serde::json::Json;
 use rocket::{get, routes, Route};
+use serde::Serialize;
 
 use super::data::DemoSession;
 use rocket_sealed_session::Session;
@@ -11,17 +12,30 @@ pub fn routes() -> Vec<Route> {
     routes![session_json, health]
 }
 
-/// `{"id", "views", "expires_at"}` (Unix seconds), or nulls without a
+/// What `/api/session` answers. A typed struct rather than `json!`: no
+/// map of `Value`s built per request, serialized straight into the body.
+/// The fields are in the order `json!`'s sorted map wrote them.
+#[derive(Debug, Default, Serialize)]
+struct SessionView {
+    /// When the session ends (Unix seconds).
+    expires_at: Option<u64>,
+    /// The session id.
+    id: Option<String>,
+    /// Visits to `/` in this session.
+    views: Option<u64>,
+}
+
+/// `{"expires_at", "id", "views"}` (Unix seconds), or nulls without a
 /// session. Never changes the session, so never sends a cookie.
 #[get("/api/session")]
-fn session_json(session: Session<'_, DemoSession>) -> Value {
+fn session_json(session: Session<'_, DemoSession>) -> Json<SessionView> {
     if session.is_new() {
-        return json!({ "id": null, "views": null, "expires_at": null });
+        return Json(SessionView::default());
     }
-    json!({
-        "id": session.id(),
-        "views": session.read(|data| data.views),
-        "expires_at": session.expires_at(),
+    Json(SessionView {
+        expires_at: Some(session.expires_at()),
+        id: Some(session.id()),
+        views: Some(session.read(|data| data.views)),
     })
 }
 
