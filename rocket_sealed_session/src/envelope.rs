@@ -219,6 +219,26 @@ pub(crate) fn read_meta(envelope: &[u8]) -> Option<(Meta, Range<usize>)> {
     Some((Meta { id, iat, exp, seen, life, checked }, reader.at..end))
 }
 
+/// Whether `byte` is a base64url character (what session ids are made of).
+fn is_base64url(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_'
+}
+
+/// `n` in decimal, written into `digits` (what `n.to_string()` gives,
+/// without the formatting machinery: this runs on every seal).
+pub(crate) fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &str {
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&digits[at..]).unwrap_or_default()
+}
+
 /// A cursor over envelope bytes for [`read_meta`].
 struct Reader<'a> {
     bytes: &'a [u8],
@@ -235,10 +255,7 @@ impl Reader<'_> {
     /// Base64url characters up to the next byte that is not one.
     fn id(&mut self) -> Option<String> {
         let rest = self.bytes.get(self.at..)?;
-        let len = rest
-            .iter()
-            .position(|b| !(b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_'))
-            .unwrap_or(rest.len());
+        let len = rest.iter().position(|b| !is_base64url(*b)).unwrap_or(rest.len());
         self.at += len;
         std::str::from_utf8(&rest[..len]).ok().map(str::to_owned)
     }
@@ -310,18 +327,27 @@ pub(crate) fn write_envelope<T: Serialize + ?Sized, W: EnvelopeSink>(
     data: &T,
     out: &mut W,
 ) -> serde_json::Result<Range<usize>> {
-    out.write_all(b"{\"id\":").map_err(serde_json::Error::io)?;
-    serde_json::to_writer(&mut *out, &meta.id)?;
-    for (label, value) in
-        [(&b",\"iat\":"[..], meta.iat), (b",\"exp\":", meta.exp), (b",\"seen\":", meta.seen)]
-    {
-        out.write_all(label).map_err(serde_json::Error::io)?;
-        serde_json::to_writer(&mut *out, &value)?;
+    let io = serde_json::Error::io;
+    if meta.id.bytes().all(is_base64url) {
+        // Our own ids: nothing to escape.
+        for part in [&b"{\"id\":\""[..], meta.id.as_bytes(), b"\""] {
+            out.write_all(part).map_err(io)?;
+        }
+    } else {
+        out.write_all(b"{\"id\":").map_err(io)?;
+        serde_json::to_writer(&mut *out, &meta.id)?;
     }
-    for (label, value) in [(&b",\"life\":"[..], meta.life), (b",\"chk\":", meta.checked)] {
+    let fields = [
+        (&b",\"iat\":"[..], Some(meta.iat)),
+        (b",\"exp\":", Some(meta.exp)),
+        (b",\"seen\":", Some(meta.seen)),
+        (b",\"life\":", meta.life),
+        (b",\"chk\":", meta.checked),
+    ];
+    for (label, value) in fields {
         if let Some(value) = value {
-            out.write_all(label).map_err(serde_json::Error::io)?;
-            serde_json::to_writer(&mut *out, &value)?;
+            out.write_all(label).map_err(io)?;
+            out.write_all(decimal(value, &mut [0; 20]).as_bytes()).map_err(io)?;
         }
     }
     out.write_all(b",\"data\":").map_err(serde_json::Error::io)?;
@@ -532,5 +558,23 @@ mod tests {
         ] {
             assert_eq!(read_meta(other), None, "{}", String::from_utf8_lossy(other));
         }
+    }
+
+    #[test]
+    fn decimal_writes_what_to_string_writes() {
+        for n in [0, 7, 10, 99, 1_700_000_000, u64::MAX] {
+            assert_eq!(decimal(n, &mut [0; 20]), n.to_string());
+        }
+    }
+
+    /// An id we did not make (from serde's path) is escaped as JSON.
+    #[test]
+    fn an_id_that_needs_escaping_is_escaped() {
+        let mut buf = Vec::new();
+        let odd = Meta { id: "a\"b\\c".into(), ..meta(1, 2, 3) };
+        write_envelope(&odd, &0u8, &mut buf).unwrap();
+        let read: EnvelopeOwned<u8> = serde_json::from_slice(&buf).unwrap();
+        assert_eq!(read.split().0, odd);
+        assert_eq!(read_meta(&buf), None, "left to serde");
     }
 }

@@ -200,8 +200,9 @@ fn removal_if_sent(state: &SlotState) -> Action {
 /// What sealing produced.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Sealed {
-    /// The whole `Set-Cookie` values: one, or one per piece of a session
-    /// cut into several cookies.
+    /// The whole `Set-Cookie` value of a session in one cookie.
+    Cookie(String),
+    /// One `Set-Cookie` value per piece of a session cut into several cookies.
     Cookies(Vec<String>),
     /// The payload serializes like `T::default()`: nothing to keep.
     Empty,
@@ -270,7 +271,7 @@ fn seal(sessions: &SessionState, state: &mut SlotState, now: u64) -> Result<Seal
     match sealed {
         Ok(()) => {
             sessions.cookie.end_live(&mut set_cookie, max_age);
-            Ok(Sealed::Cookies(vec![set_cookie]))
+            Ok(Sealed::Cookie(set_cookie))
         }
         Err(Stop::Chunked) => {
             seal_in_pieces(sessions, &state.sealer, meta, payload.as_ref(), max_age)
@@ -316,11 +317,11 @@ fn send_cookies(
     res: &mut Response<'_>,
     sessions: &SessionState,
     seen: &SeenHeaders,
-    cookies: Vec<String>,
+    cookies: impl ExactSizeIterator<Item = String>,
     pieces_sent: u32,
 ) {
     let used = cookies.len();
-    let mut cookies = cookies.into_iter();
+    let mut cookies = cookies;
     if !seen.set_cookie && used == 1 {
         // The common case: one cookie, and the handler set none of its own.
         if let Some(only) = cookies.next() {
@@ -455,9 +456,16 @@ impl Fairing for Sessions {
         let now = sessions.clock.now();
         let action = match decide(state, now, &sessions.lifetimes) {
             Action::Save => match seal(sessions, state, now) {
+                Ok(Sealed::Cookie(cookie)) => {
+                    telemetry::sealed();
+                    make_private(res, &seen, true);
+                    let cookie = std::iter::once(cookie);
+                    return send_cookies(res, sessions, &seen, cookie, state.pieces_sent);
+                }
                 Ok(Sealed::Cookies(cookies)) => {
                     telemetry::sealed();
                     make_private(res, &seen, true);
+                    let cookies = cookies.into_iter();
                     return send_cookies(res, sessions, &seen, cookies, state.pieces_sent);
                 }
                 Ok(Sealed::Empty) => removal_if_sent(state),
@@ -477,7 +485,7 @@ impl Fairing for Sessions {
                 telemetry::removed();
                 make_private(res, &seen, true);
                 // The removal of the plain name, then of every piece the request sent.
-                let removal = vec![sessions.cookie.removal().to_owned()];
+                let removal = std::iter::once(sessions.cookie.removal().to_owned());
                 send_cookies(res, sessions, &seen, removal, state.pieces_sent);
             }
             _ => make_private(res, &seen, false),
@@ -562,9 +570,7 @@ mod tests {
         assert_eq!(removal_if_sent(&emptied), Action::Remove);
         let mut full = state(CURRENT, true, 7);
         match seal(&sessions, &mut full, 1001) {
-            Ok(Sealed::Cookies(c)) => {
-                assert!(c.len() == 1 && c[0].starts_with("sid=") && c[0].contains("Max-Age=40"))
-            }
+            Ok(Sealed::Cookie(c)) => assert!(c.starts_with("sid=") && c.contains("Max-Age=40")),
             other => panic!("{other:?}"),
         }
     }

@@ -23,8 +23,6 @@
 //! key id, so a value re-labelled with another key id does not open either.
 //! An unknown key id is rejected before any AEAD work.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use xaes_256_gcm::aead::AeadInOut;
 use xaes_256_gcm::{Nonce, Tag};
 use zeroize::{Zeroize, Zeroizing};
@@ -339,11 +337,11 @@ impl Sealer {
         }
         // 8 base64 characters are 6 bytes: version, key id, one nonce byte.
         let mut head = [0u8; 6];
-        let decoded = value
-            .get(..8)
-            .and_then(|chars| URL_SAFE_NO_PAD.decode_slice(chars, &mut head).ok())
-            .ok_or(Error::Invalid)?;
-        if decoded != head.len() {
+        let decoded = value.get(..8).and_then(|chars| {
+            let out = base64_simd::Out::from_slice(&mut head);
+            base64_simd::URL_SAFE_NO_PAD.decode(chars.as_bytes(), out).ok().map(|bytes| bytes.len())
+        });
+        if decoded != Some(head.len()) {
             return Err(Error::Invalid);
         }
         let version = head[0];
@@ -389,6 +387,8 @@ fn aad(key: &SessionKey, cookie_name: &str) -> Vec<u8> {
 mod tests {
     use super::*;
     use crate::secret::Secret;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
     use xaes_256_gcm::aead::Key;
     use xaes_256_gcm::aead::{Aead, KeyInit};
     use xaes_256_gcm::Xaes256Gcm;
