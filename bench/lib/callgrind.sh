@@ -13,8 +13,9 @@
 #   per_request=$(cg_per_request TOTAL_N1 TOTAL_N2 N1 N2)
 #
 # cg_count starts `VAR=VALUE ... valgrind --tool=callgrind BINARY ARG...`
-# (the server must listen on 127.0.0.1:PORT and stop on SIGINT; its output
-# goes to FILE.log), waits up to 120 s for the port, drives ROUTE N times,
+# (the server must listen on 127.0.0.1:PORT and stop within 60 s of SIGINT;
+# its output goes to FILE.log), waits up to 120 s for the port, drives ROUTE
+# N times,
 # stops the server with SIGINT and sets CG_TOTAL to the total instruction
 # count (Ir) of the callgrind output FILE. Call it directly, not in $(...),
 # so that the EXIT trap sees CG_SERVER_PID. It fails, saying why on stderr,
@@ -34,6 +35,14 @@ cg_require_valgrind() {
     echo "python3 is missing (apt-get install python3)" >&2
     return 1
   }
+}
+
+# Whether process $1 is alive (a child that exited stays a zombie until
+# waited for, and kill -0 still finds it).
+cg_alive() {
+  local stat
+  stat=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$stat" ] && [ "${stat:0:1}" != Z ]
 }
 
 # Stops the server cg_count started, if any (for an EXIT trap).
@@ -64,7 +73,7 @@ cg_count() {
   CG_SERVER_PID=$!
   local up=""
   for _ in $(seq 1 1200); do
-    if ! kill -0 "$CG_SERVER_PID" 2>/dev/null; then
+    if ! cg_alive "$CG_SERVER_PID"; then
       break
     fi
     if (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
@@ -85,6 +94,16 @@ cg_count() {
     return 1
   fi
   kill -INT "$CG_SERVER_PID"
+  for _ in $(seq 1 600); do
+    cg_alive "$CG_SERVER_PID" || break
+    sleep 0.1
+  done
+  if cg_alive "$CG_SERVER_PID"; then
+    echo "cg_count: $* did not stop within 60 s of SIGINT" >&2
+    kill -KILL "$CG_SERVER_PID" 2>/dev/null || true
+    cg_stop
+    return 1
+  fi
   wait "$CG_SERVER_PID" 2>/dev/null || true
   CG_SERVER_PID=""
   local total
