@@ -10,6 +10,11 @@
 //! lookup and the buffer (open). 3.5 KiB seals to more than a browser keeps
 //! (4096 bytes for name and value); the fairing refuses that, the Sealer
 //! itself does not, so it is measured here as the upper end.
+//!
+//! `nonce/*` prices the randomness of one seal: 24 bytes from the kernel
+//! (`getrandom`, what the Sealer does: fork-safe by construction) next to
+//! 24 bytes from rand's user-space thread RNG (ChaCha12, which rand 0.9 no
+//! longer reseeds after `fork()`, so a forked worker could repeat nonces).
 
 mod common;
 
@@ -120,10 +125,24 @@ fn bench_open(c: &mut Criterion) {
     group.finish();
 }
 
+fn bench_nonce(c: &mut Criterion) {
+    use rand::rngs::OsRng;
+    use rand::{RngCore, TryRngCore};
+    let mut group = c.benchmark_group("nonce");
+    let mut nonce = [0u8; 24];
+    group.bench_function("os_getrandom", |b| {
+        b.iter(|| OsRng.try_fill_bytes(black_box(&mut nonce)).expect("the OS RNG works"))
+    });
+    let mut thread_rng = rand::rng();
+    group.bench_function("thread_rng", |b| b.iter(|| thread_rng.fill_bytes(black_box(&mut nonce))));
+    group.finish();
+}
+
 fn main() {
     let mut c = Criterion::default().configure_from_args();
     bench_seal(&mut c);
     bench_open(&mut c);
+    bench_nonce(&mut c);
     c.final_summary();
     for op in ["seal", "open"] {
         let mut rows = Vec::new();
@@ -135,4 +154,6 @@ fn main() {
         }
         common::print_table(&format!("{op}: ns/op and ratio to the floor"), &rows);
     }
+    let rows = [("nonce/os_getrandom".to_owned(), "nonce/thread_rng".to_owned())];
+    common::print_table("nonce: 24 random bytes, kernel vs user space", &rows);
 }

@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 
 /// Where criterion 0.5 writes its results: `CRITERION_HOME`, else
-/// `$CARGO_TARGET_DIR/criterion`, else this package's `target/criterion`.
+/// `$CARGO_TARGET_DIR/criterion`, else the workspace's `target/criterion`
+/// (the package's own `target/` when it is built on its own).
 fn criterion_dir() -> PathBuf {
     if let Some(home) = std::env::var_os("CRITERION_HOME") {
         return PathBuf::from(home);
@@ -13,7 +14,12 @@ fn criterion_dir() -> PathBuf {
     if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
         return PathBuf::from(target).join("criterion");
     }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target").join("criterion")
+    let package = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let workspace = package.join("..").join("target").join("criterion");
+    match workspace.is_dir() {
+        true => workspace,
+        false => package.join("target").join("criterion"),
+    }
 }
 
 /// The median estimate in ns of one benchmark (`group/function/parameter`,
