@@ -3,6 +3,7 @@
 //! it, and "log out everywhere". The accounts themselves (the database, the
 //! password hashes, the epoch check) are in [`super::accounts`].
 
+use askama::Template;
 use rocket::form::FromForm;
 use rocket::http::Status;
 use rocket::outcome::Outcome;
@@ -10,12 +11,14 @@ use rocket::request::{self, FromRequest, Request};
 use rocket::response::Redirect;
 use rocket::{get, post, routes, uri, Responder, Route, State};
 use rocket_db_pools::Connection;
-use rocket_dyn_templates::{context, Template};
 
 use super::accounts::{self, Account, Accounts, CreateError};
 use super::data::{DemoSession, Flash, SignedIn};
+use super::errors::ForbiddenPage;
 use super::page::{flash_next_page, human_duration, Chrome};
 use super::settings::{DemoSettings, SessionLimits};
+use super::view::Page;
+use super::visits::LogoutPage;
 use rocket_sealed_session::{CsrfForm, CsrfToken, Session};
 
 /// The longest display name accepted, in characters.
@@ -112,6 +115,46 @@ enum Form {
     SignUp,
 }
 
+/// The values of the sign-in and sign-up pages.
+struct FormValues<'a> {
+    chrome: Chrome,
+    error: Option<&'a str>,
+    name: &'a str,
+    remember: bool,
+    remember_for: String,
+    default_for: String,
+    max_name: usize,
+    min_password: usize,
+    max_password: usize,
+}
+
+/// `templates/login.html`.
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a>(FormValues<'a>);
+
+/// `templates/signup.html`.
+#[derive(Template)]
+#[template(path = "signup.html")]
+struct SignupPage<'a>(FormValues<'a>);
+
+// The templates read the form's values as fields of the page.
+impl<'a> std::ops::Deref for LoginPage<'a> {
+    type Target = FormValues<'a>;
+
+    fn deref(&self) -> &FormValues<'a> {
+        &self.0
+    }
+}
+
+impl<'a> std::ops::Deref for SignupPage<'a> {
+    type Target = FormValues<'a>;
+
+    fn deref(&self) -> &FormValues<'a> {
+        &self.0
+    }
+}
+
 /// The sign-in or sign-up page: the form (with `name` and `remember` as
 /// sent after a refusal, never the password) and the reason it was refused.
 fn account_page(
@@ -121,47 +164,48 @@ fn account_page(
     error: Option<&str>,
     name: &str,
     remember: bool,
-) -> Template {
-    let chrome = Chrome::live(session, limits);
-    let remember_for = human_duration(limits.remembered_lifetime.as_secs());
-    let default_for = human_duration(limits.default_lifetime.as_secs());
-    let template = match form {
-        Form::SignIn => "login",
-        Form::SignUp => "signup",
+) -> Page {
+    let values = FormValues {
+        chrome: Chrome::live(session, limits),
+        error,
+        name,
+        remember,
+        remember_for: human_duration(limits.remembered_lifetime.as_secs()),
+        default_for: human_duration(limits.default_lifetime.as_secs()),
+        max_name: MAX_NAME_CHARS,
+        min_password: accounts::MIN_PASSWORD_CHARS,
+        max_password: accounts::MAX_PASSWORD_CHARS,
     };
-    Template::render(
-        template,
-        context! {
-            chrome, error, name, remember, remember_for, default_for, max_name: MAX_NAME_CHARS,
-            min_password: accounts::MIN_PASSWORD_CHARS,
-            max_password: accounts::MAX_PASSWORD_CHARS,
-        },
-    )
+    match form {
+        Form::SignIn => Page::of(&LoginPage(values)),
+        Form::SignUp => Page::of(&SignupPage(values)),
+    }
 }
 
 /// The sign-in form.
 #[get("/login")]
-fn login_form(session: Session<'_, DemoSession>, limits: &State<SessionLimits>) -> Template {
+fn login_form(session: Session<'_, DemoSession>, limits: &State<SessionLimits>) -> Page {
     account_page(Form::SignIn, &session, limits, None, "", false)
 }
 
 /// The sign-up form.
 #[get("/signup")]
-fn signup_form(session: Session<'_, DemoSession>, limits: &State<SessionLimits>) -> Template {
+fn signup_form(session: Session<'_, DemoSession>, limits: &State<SessionLimits>) -> Page {
     account_page(Form::SignUp, &session, limits, None, "", false)
 }
 
 /// What a sign-in or sign-up POST answers.
 #[derive(Responder)]
 enum AccountOutcome {
-    /// Signed in: to the profile, which shows the flash.
-    SignedIn(Redirect),
+    /// Signed in: to the profile, which shows the flash. (Boxed: a
+    /// `Redirect` is 272 bytes, a rendered page 32.)
+    SignedIn(Box<Redirect>),
     /// Refused: the form again, with the reason.
     #[response(status = 422)]
-    Retry(Template),
+    Retry(Page),
     /// The accounts database failed: the form again, with an apology.
     #[response(status = 503)]
-    Unavailable(Template),
+    Unavailable(Page),
 }
 
 /// What the pages say when the accounts database fails.
@@ -197,7 +241,7 @@ async fn login(
     match account {
         Some(account) if verified => {
             start_session(&session, limits, &account, form.remember, Flash::SignedIn);
-            AccountOutcome::SignedIn(Redirect::to(uri!(profile)))
+            AccountOutcome::SignedIn(Box::new(Redirect::to(uri!(profile))))
         }
         _ => AccountOutcome::Retry(page(WRONG_NAME_OR_PASSWORD)),
     }
@@ -241,7 +285,7 @@ async fn signup(
     match accounts::create(&mut db, &name, &hash).await {
         Ok(account) => {
             start_session(&session, limits, &account, form.remember, Flash::SignedUp);
-            AccountOutcome::SignedIn(Redirect::to(uri!(profile)))
+            AccountOutcome::SignedIn(Box::new(Redirect::to(uri!(profile))))
         }
         Err(CreateError::Taken) => AccountOutcome::Retry(page(TAKEN)),
         Err(CreateError::Database(err)) => {
@@ -298,6 +342,15 @@ fn check_interval(demo: &DemoSettings) -> String {
     }
 }
 
+/// `templates/profile.html`.
+#[derive(Template)]
+#[template(path = "profile.html")]
+struct ProfilePage {
+    chrome: Chrome,
+    name: String,
+    revalidate_for: String,
+}
+
 /// The signed-in user's page, with "log out everywhere".
 #[get("/profile")]
 fn profile(
@@ -305,20 +358,21 @@ fn profile(
     session: Session<'_, DemoSession>,
     limits: &State<SessionLimits>,
     demo: &State<DemoSettings>,
-) -> Template {
+) -> Page {
     let chrome = Chrome::live(&session, limits);
     let revalidate_for = check_interval(demo);
-    Template::render("profile", context! { chrome, name: user.name, revalidate_for })
+    Page::of(&ProfilePage { chrome, name: user.name, revalidate_for })
 }
 
 /// What "log out everywhere" answers.
 #[derive(Responder)]
 enum EverywhereOutcome {
     /// Done (to the page that says so), or no user (to the login form).
-    Done(Redirect),
+    /// (Boxed: a `Redirect` is 272 bytes, a rendered page 32.)
+    Done(Box<Redirect>),
     /// The accounts database failed: nothing changed, the session stays.
     #[response(status = 503)]
-    Unavailable(Template),
+    Unavailable(Page),
 }
 
 /// "Log out everywhere": bumps the account's epoch, so that every other
@@ -332,30 +386,30 @@ async fn logout_everywhere(
     mut db: Connection<Accounts>,
     _form: CsrfForm<DemoSession>,
 ) -> EverywhereOutcome {
-    let Some(user) = user else { return EverywhereOutcome::Done(sign_in_first(&session)) };
+    let Some(user) = user else {
+        return EverywhereOutcome::Done(Box::new(sign_in_first(&session)));
+    };
     if let Err(err) = accounts::bump_epoch(&mut db, user.id).await {
         log::error!("log out everywhere: the accounts database failed: {err}");
         let chrome = Chrome::live(&session, limits);
-        let page = context! { chrome, reason: DATABASE_DOWN, csrf: false, status: 503 };
-        return EverywhereOutcome::Unavailable(Template::render("forbidden", page));
+        let page = ForbiddenPage { chrome, reason: DATABASE_DOWN, csrf: false, status: 503 };
+        return EverywhereOutcome::Unavailable(Page::of(&page));
     }
     session.destroy();
-    EverywhereOutcome::Done(Redirect::to(uri!(logged_out_everywhere)))
+    EverywhereOutcome::Done(Box::new(Redirect::to(uri!(logged_out_everywhere))))
 }
 
 /// The page after "log out everywhere" (it ends the session it is shown
 /// to, as `/logout` does), with how long the other copies may last.
 #[get("/logout/everywhere")]
-fn logged_out_everywhere(
-    session: Session<'_, DemoSession>,
-    demo: &State<DemoSettings>,
-) -> Template {
+fn logged_out_everywhere(session: Session<'_, DemoSession>, demo: &State<DemoSettings>) -> Page {
     session.destroy();
-    let chrome = Chrome::ended();
-    let revalidate_for = check_interval(demo);
-    let context =
-        context! { chrome, message: LOGGED_OUT_EVERYWHERE, everywhere: true, revalidate_for };
-    Template::render("logout", context)
+    Page::of(&LogoutPage {
+        chrome: Chrome::ended(),
+        message: LOGGED_OUT_EVERYWHERE,
+        everywhere: true,
+        revalidate_for: check_interval(demo),
+    })
 }
 
 /// `/profile` without a user: to the login form, which says why.

@@ -31,10 +31,10 @@ mod metrics;
 mod notes;
 mod page;
 pub mod settings;
+mod view;
 mod visits;
 
 use rocket::{Build, Rocket};
-use rocket_dyn_templates::Template;
 
 pub use auth::User;
 pub use data::DemoSession;
@@ -46,7 +46,6 @@ pub fn rocket() -> Rocket<Build> {
         .attach(settings::sessions_and_settings())
         .attach(accounts::stage())
         .attach(settings::limits())
-        .attach(Template::fairing())
         .attach(metrics::recorder())
         .mount("/", visits::routes())
         .mount("/", auth::routes())

@@ -2,14 +2,12 @@
 //! logout button (and its CSRF token), the one-time flash message (kept in
 //! the sealed session), and the "your session" panel.
 
-use serde::Serialize;
-
 use super::data::{rfc3339, DemoSession, Flash};
 use super::settings::SessionLimits;
 use rocket_sealed_session::{CsrfToken, Session};
 
 /// A flash message as the page shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct FlashView {
     /// The CSS class suffix: `success`, `warning`.
     pub kind: &'static str,
@@ -44,7 +42,7 @@ impl FlashView {
 }
 
 /// The "your session" panel. Never the secret, never the sealed bytes.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct Panel {
     /// The session id.
     pub id: String,
@@ -69,8 +67,8 @@ pub struct Panel {
     pub max_cookies: usize,
 }
 
-/// Everything the base layout needs.
-#[derive(Debug, Serialize)]
+/// Everything the base layout (`templates/base.html`) needs.
+#[derive(Debug)]
 pub struct Chrome {
     /// The token for the logout form (and any other form on the page).
     pub csrf_token: Option<CsrfToken>,
@@ -97,6 +95,11 @@ impl Chrome {
             user,
             panel: Some(panel(session, limits)),
         }
+    }
+
+    /// The CSRF token for a form, as the page writes it ("" without one).
+    pub fn csrf(&self) -> &str {
+        self.csrf_token.as_ref().map_or("", CsrfToken::as_str)
     }
 
     /// The chrome of a page after the session was destroyed: no panel, no

@@ -1,13 +1,14 @@
 //! The seed's two pages, the visit counter and logout, plus the logout
 //! button's CSRF-checked POST.
 
+use askama::Template;
 use rocket::response::Redirect;
 use rocket::{get, post, routes, uri, Route, State};
-use rocket_dyn_templates::{context, Template};
 
 use super::data::{rfc3339, DemoSession};
 use super::page::Chrome;
 use super::settings::SessionLimits;
+use super::view::Page;
 use rocket_sealed_session::{CsrfForm, Session};
 
 /// What the logout page says.
@@ -18,33 +19,58 @@ pub fn routes() -> Vec<Route> {
     routes![index, logout, logout_post]
 }
 
+/// `templates/index.html`.
+#[derive(Template)]
+#[template(path = "index.html")]
+struct IndexPage {
+    chrome: Chrome,
+    views: u64,
+    session_id: String,
+    expires_at: String,
+}
+
+/// `templates/logout.html`: the session has ended.
+#[derive(Template)]
+#[template(path = "logout.html")]
+pub struct LogoutPage {
+    /// [`Chrome::ended`].
+    pub chrome: Chrome,
+    /// "Logged out successfully!", or what "log out everywhere" says.
+    pub message: &'static str,
+    /// After "log out everywhere": the note on the other sessions.
+    pub everywhere: bool,
+    /// How long the other sessions may last (with `everywhere`).
+    pub revalidate_for: String,
+}
+
 /// Counts the visit and shows it with the session id and deadline.
 #[get("/")]
-fn index(session: Session<'_, DemoSession>, limits: &State<SessionLimits>) -> Template {
+fn index(session: Session<'_, DemoSession>, limits: &State<SessionLimits>) -> Page {
     let views = session.update(|data| {
         data.views += 1;
         data.views
     });
     let chrome = Chrome::live(&session, limits);
-    Template::render(
-        "index",
-        context! {
-            chrome,
-            views,
-            session_id: session.id(),
-            expires_at: rfc3339(session.expires_at()),
-        },
-    )
+    Page::of(&IndexPage {
+        chrome,
+        views,
+        session_id: session.id(),
+        expires_at: rfc3339(session.expires_at()),
+    })
 }
 
 /// Destroys the session (the fairing sends the removal cookie) and says
 /// so, whether visited as in the seed or reached by the logout button's
 /// redirect. (No flash: there is no session left to carry one.)
 #[get("/logout")]
-fn logout(session: Session<'_, DemoSession>) -> Template {
+fn logout(session: Session<'_, DemoSession>) -> Page {
     session.destroy();
-    let chrome = Chrome::ended();
-    Template::render("logout", context! { chrome, message: LOGGED_OUT })
+    Page::of(&LogoutPage {
+        chrome: Chrome::ended(),
+        message: LOGGED_OUT,
+        everywhere: false,
+        revalidate_for: String::new(),
+    })
 }
 
 /// The logout button: destroys the session, then redirects to the logout
