@@ -10,7 +10,9 @@
 #
 # - ours: bench/server (target/release/bench_app), Rocket with our sealed
 #   session; Rocket's private cookie is /private of the same binary (its
-#   Δ /counter = /private - /plain; it has no read-only route);
+#   Δ /counter = /private - /plain; it has no read-only route); and
+#   /plain-private, /plain with the two headers our fairing adds (Vary,
+#   Cache-Control) and no session, to tell their cost from the session's;
 # - actix-web + actix-session (CookieSessionStore, private) and axum +
 #   tower-sessions-cookie-store (private): bench/peers/, a Cargo workspace of
 #   its own built into target/peers (see each main.rs for what it mirrors).
@@ -104,7 +106,7 @@ measure() {
   per_request[$server$route]=$(cg_per_request "${total1[$server$route]}" "$CG_TOTAL" "$N1" "$N2")
 }
 
-for route in /plain /counter /peek /private; do measure ours "$route"; done
+for route in /plain /counter /peek /private /plain-private; do measure ours "$route"; done
 for server in actix axum; do
   for route in /plain /counter /peek; do measure "$server" "$route"; done
 done
@@ -124,11 +126,33 @@ echo "| Rocket private cookie (AES-256-GCM, bare value, no extra headers) | $(de
 echo "| actix-web + actix-session, \`CookieSessionStore\` private | $(delta actix /counter) | $(delta actix /peek) |"
 echo "| axum + tower-sessions-cookie-store, private | $(delta axum /counter) | $(delta axum /peek) |"
 echo
+# What the two anti-caching headers cost by themselves in Rocket and hyper:
+# /plain-private is /plain with them set by the handler, no session.
+with_headers=${per_request[ours/plain-private]}
+headers=$((with_headers - per_request[ours/plain]))
+beyond() {
+  local key=ours$1
+  k $((per_request[$key] - with_headers))
+}
+verdict() { # value limit
+  awk -v v="$1" -v t="$2" 'BEGIN { print (v <= t) ? "met" : "**not met**" }'
+}
+counter=$((per_request[ours/counter] - per_request[ours/plain]))
+peek=$((per_request[ours/peek] - per_request[ours/plain]))
+private=$((per_request[ours/private] - per_request[ours/plain]))
+echo "Targets (issue 13): ours Δ /counter $(k "$counter") ≤ Rocket private $(k "$private"):" \
+  "$(verdict "$counter" "$private"); ≤ 17.8k: $(verdict "$counter" 17800);" \
+  "ours Δ /peek $(k "$peek") ≤ 8k: $(verdict "$peek" 8000)."
+echo
+echo "Of ours, the two headers alone (\`Vary: Cookie\`, \`Cache-Control: private\` on /plain," \
+  "no session: /plain-private - /plain) cost $(k "$headers") in Rocket and hyper;" \
+  "ours beyond them (against /plain-private): Δ /counter $(beyond /counter), Δ /peek $(beyond /peek)."
+echo
 echo "Raw counts (total Ir of each run, and per request):"
 echo
 echo "| server | route | Ir, $N1 requests | Ir, $N2 requests | per request |"
 echo '|---|---|---:|---:|---:|'
-for key in ours/plain ours/counter ours/peek ours/private \
+for key in ours/plain ours/counter ours/peek ours/private ours/plain-private \
   actix/plain actix/counter actix/peek axum/plain axum/counter axum/peek; do
   server=${key%%/*}
   route=/${key#*/}

@@ -29,9 +29,9 @@ use std::process::ExitCode;
 
 use rocket::figment::providers::Env;
 use rocket::figment::Figment;
-use rocket::http::{Cookie, CookieJar, SameSite};
+use rocket::http::{Cookie, CookieJar, Header, SameSite};
 use rocket::time::Duration;
-use rocket::{get, routes, Build, Rocket};
+use rocket::{get, routes, Build, Responder, Rocket};
 use rocket_sealed_session::{Sessions, CONFIG_KEYS};
 
 #[path = "../../../rocket_sealed_session/benches/common/routes.rs"]
@@ -55,6 +55,27 @@ fn private(jar: &CookieJar<'_>) -> String {
     format!("{views}")
 }
 
+/// `/plain` with the two headers our fairing adds to every response built
+/// from a session (`Vary: Cookie`, `Cache-Control: private`) and no session:
+/// what those headers alone cost in Rocket and hyper, so a layer's figure
+/// can be read with and without them (bench/layers.sh).
+#[get("/plain-private")]
+fn plain_private() -> PrivatePlain {
+    PrivatePlain {
+        body: "ok",
+        vary: Header::new("Vary", "Cookie"),
+        cache_control: Header::new("Cache-Control", "private"),
+    }
+}
+
+/// The body of `/plain` with the two headers.
+#[derive(Responder)]
+struct PrivatePlain {
+    body: &'static str,
+    vary: Header<'static>,
+    cache_control: Header<'static>,
+}
+
 /// `SESSION_<KEY>` for each key of the session table (`SESSION_SECRET`,
 /// `SESSION_MAX_AGE`, ...), winning over every profile of Rocket.toml.
 /// Other `SESSION_*` variables (desktops set `SESSION_MANAGER`) are ignored.
@@ -75,7 +96,7 @@ pub fn rocket() -> Rocket<Build> {
     rocket::custom(figment())
         .attach(Sessions::fairing())
         .mount("/", bench_routes::routes())
-        .mount("/", routes![private])
+        .mount("/", routes![private, plain_private])
 }
 
 #[rocket::main]
