@@ -108,6 +108,11 @@ impl<'a> CookieScan<'a> {
     pub(crate) fn any(&self) -> bool {
         self.first.is_some()
     }
+
+    /// Whether it carried more than one.
+    pub(crate) fn several(&self) -> bool {
+        !self.more.is_empty()
+    }
 }
 
 /// The index `N` (1 and up, below [`MAX_CHUNKS`]) of a piece cookie named
@@ -344,7 +349,9 @@ impl SessionState {
     {
         let mut chosen: Option<Opening<T>> = None;
         let mut last_failure = None;
+        // The values tried so far, kept only when there are several.
         let mut tried: Vec<&str> = Vec::new();
+        let mut attempts = 0;
         for value in scan.values() {
             let version = match sealer.precheck(value) {
                 Ok(version) => version,
@@ -353,11 +360,14 @@ impl SessionState {
                     continue;
                 }
             };
-            if tried.contains(&value) {
-                continue; // an identical copy costs nothing more
+            if scan.several() {
+                if tried.contains(&value) {
+                    continue; // an identical copy costs nothing more
+                }
+                tried.push(value);
             }
-            tried.push(value);
-            if tried.len() > MAX_AEAD_ATTEMPTS {
+            attempts += 1;
+            if attempts > MAX_AEAD_ATTEMPTS {
                 log::debug!(
                     "more than {MAX_AEAD_ATTEMPTS} session cookie candidates; rest ignored"
                 );
