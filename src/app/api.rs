@@ -1,7 +1,11 @@
 //! Machine-readable endpoints: the session as JSON (read-only) and health.
 
-use rocket::serde::json::Json;
-use rocket::{get, routes, Route};
+use std::io::Cursor;
+
+use rocket::http::{ContentType, Status};
+use rocket::response::{self, Responder};
+use rocket::serde::json::serde_json;
+use rocket::{get, routes, Request, Response, Route};
 use serde::Serialize;
 
 use super::data::DemoSession;
@@ -25,14 +29,30 @@ struct SessionView {
     views: Option<u64>,
 }
 
+/// A JSON body, as Rocket's `Json<T>` answers it (`application/json`, 500
+/// if it does not serialize), but built with its one Content-Type: `Json`
+/// makes a `text/plain` response and replaces the header, which costs
+/// more than serializing this struct.
+struct JsonBody<T>(T);
+
+impl<'r, T: Serialize> Responder<'r, 'static> for JsonBody<T> {
+    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
+        let body = serde_json::to_string(&self.0).map_err(|err| {
+            log::error!("{} {}: the JSON did not serialize: {err}", req.method(), req.uri());
+            Status::InternalServerError
+        })?;
+        Response::build().header(ContentType::JSON).sized_body(body.len(), Cursor::new(body)).ok()
+    }
+}
+
 /// `{"expires_at", "id", "views"}` (Unix seconds), or nulls without a
 /// session. Never changes the session, so never sends a cookie.
 #[get("/api/session")]
-fn session_json(session: Session<'_, DemoSession>) -> Json<SessionView> {
+fn session_json(session: Session<'_, DemoSession>) -> JsonBody<SessionView> {
     if session.is_new() {
-        return Json(SessionView::default());
+        return JsonBody(SessionView::default());
     }
-    Json(SessionView {
+    JsonBody(SessionView {
         expires_at: Some(session.expires_at()),
         id: Some(session.id()),
         views: Some(session.read(|data| data.views)),
