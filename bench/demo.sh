@@ -328,7 +328,7 @@ REPORT="$WORK/report.md"
   echo "### Demo benchmark ($(date -u '+%Y-%m-%d %H:%M UTC'), commit $COMMIT)"
   echo
   echo "Machine: $(nproc) cores, $(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)," \
-    "$(uname -sr). Demo: target/release/sealed-session, ROCKET_PROFILE=release, log off."
+    "$(uname -sr). Demo: ${BIN#"$ROOT"/}, ROCKET_PROFILE=${BENCH_PROFILE:-release}, log off."
 } >"$REPORT"
 
 # ------------------------------------------------------------ callgrind ---
