@@ -68,13 +68,12 @@ pub(crate) struct CookieScan<'a> {
 }
 
 impl<'a> CookieScan<'a> {
-    /// Scans the raw `Cookie` headers once (one header-map lookup); reads
-    /// Rocket's jar only when the request has no `Cookie` header (see
-    /// [`CookieSource`]).
+    /// Scans the raw `Cookie` headers once; reads Rocket's jar only when
+    /// the request has no `Cookie` header (see [`CookieSource`]).
     pub(crate) fn of(req: &'a Request<'_>, name: &str) -> Self {
         let mut scan = CookieScan { first: None, more: Vec::new(), pieces: 0 };
         let mut any_header = false;
-        for header in req.headers().get("Cookie") {
+        for header in cookie_headers(req) {
             any_header = true;
             for (key, value) in header.split(';').filter_map(split_pair) {
                 scan.note(key, Cow::Borrowed(value), name);
@@ -113,6 +112,22 @@ impl<'a> CookieScan<'a> {
     pub(crate) fn several(&self) -> bool {
         !self.more.is_empty()
     }
+}
+
+/// The values of the request's `Cookie` headers, in order. The headers are
+/// walked rather than looked up: Rocket's header map hashes a name byte by
+/// byte with SipHash, which costs more than comparing the names of a
+/// request's dozen headers. Rocket's `HeaderMap::iter` lends every value
+/// from the map (`Cow::Borrowed`); every test that sends a cookie would
+/// fail if a release of Rocket ever handed them over owned.
+fn cookie_headers<'r>(req: &'r Request<'_>) -> impl Iterator<Item = &'r str> {
+    req.headers()
+        .iter()
+        .filter(|header| header.name().as_str().eq_ignore_ascii_case("Cookie"))
+        .filter_map(|header| match header.value {
+            Cow::Borrowed(value) => Some(value),
+            Cow::Owned(_) => None,
+        })
 }
 
 /// The index `N` (1 and up, below [`MAX_CHUNKS`]) of a piece cookie named
