@@ -91,7 +91,7 @@ impl CookieWriter {
     /// Finishes a live cookie begun with [`CookieWriter::begin_live`].
     pub fn end_live(&self, out: &mut String, max_age: u64) {
         out.push_str(MAX_AGE);
-        out.push_str(super::envelope::decimal(max_age, &mut [0; 20]));
+        out.push_str(itoa::Buffer::new().format(max_age));
         out.push_str(&self.attributes);
     }
 
