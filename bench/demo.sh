@@ -460,9 +460,9 @@ if [[ $DO_WRK == 1 ]]; then
         -v err="$(field "$line" errors)" -v nx="$(field "$line" non2xx)" \
         'BEGIN {
            rps = req / (dur / 1e6); cpu = (a - b) / tck * 1e6 / req
-           printf "%s %d %.0f %d %d %.2f %d %d\n", t, r, rps, p50, p99, cpu, req, err + nx
+           printf "%s %d %.0f %d %d %.2f %d %d %d\n", t, r, rps, p50, p99, cpu, req, err, nx
          }' >>"$RESULTS"
-      tail -n1 "$RESULTS" | awk '{ printf "      %-8s round %d: %8.0f req/s  p50 %5d us  p99 %6d us  %6.2f us CPU/req  errors %d\n", $1, $2, $3, $4, $5, $6, $8 }' >&2
+      tail -n1 "$RESULTS" | awk '{ printf "      %-8s round %d: %8.0f req/s  p50 %5d us  p99 %6d us  %6.2f us CPU/req  errors %d, non-2xx %d\n", $1, $2, $3, $4, $5, $6, $8, $9 }' >&2
     done
   done
   LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -482,16 +482,17 @@ if [[ $DO_WRK == 1 ]]; then
       "$ROUNDS interleaved round(s) of ${DURATION} s per cell; load average before/after:" \
       "$LOAD_BEFORE / $LOAD_AFTER. Medians, min-max in brackets; CPU = server utime+stime per request."
     echo
-    echo "| target | req/s | p50 µs | p99 µs | CPU µs/req | errors |"
-    echo "|---|---:|---:|---:|---:|---:|"
+    echo "| target | req/s | p50 µs | p99 µs | CPU µs/req | socket errors | non-2xx |"
+    echo "|---|---:|---:|---:|---:|---:|---:|"
     for t in "${TARGETS[@]}"; do
       IFS='|' read -r name _ _ label <<<"$t"
       read -r rps rmin rmax <<<"$(stats "$name" 3)"
       read -r cpu cmin cmax <<<"$(stats "$name" 6)"
       errs=$(awk -v t="$name" '$1 == t { s += $8 } END { print s + 0 }' "$RESULTS")
-      printf '| %s | %.0f [%.0f-%.0f] | %.0f | %.0f | %.2f [%.2f-%.2f] | %d |\n' \
+      non2xx=$(awk -v t="$name" '$1 == t { s += $9 } END { print s + 0 }' "$RESULTS")
+      printf '| %s | %.0f [%.0f-%.0f] | %.0f | %.0f | %.2f [%.2f-%.2f] | %d | %d |\n' \
         "$label" "$rps" "$rmin" "$rmax" "$(med "$name" 4)" "$(med "$name" 5)" \
-        "$cpu" "$cmin" "$cmax" "$errs"
+        "$cpu" "$cmin" "$cmax" "$errs" "$non2xx"
     done
     ie=$(ratio "$(med index 3)" "$(med express 3)")
     ah=$(ratio "$(med api 3)" "$(med health 3)")
@@ -508,7 +509,9 @@ cp "$REPORT" "$OUT/report.md"
 cat "$REPORT"
 log "report saved in target/bench-demo/report.md; where / goes:" \
   "callgrind_annotate --inclusive=yes target/bench-demo/callgrind.out_index.3 (N2 requests)"
-if [[ $DO_WRK == 1 ]] && awk '$8 > 0 { bad = 1 } END { exit !bad }' "$RESULTS"; then
-  echo "wrk saw errors or non-2xx answers (see the table)" >&2
+# Socket errors (timeouts on a loaded machine) are reported; an answer
+# other than 2xx means the demo is broken, and fails the run.
+if [[ $DO_WRK == 1 ]] && awk '$9 > 0 { bad = 1 } END { exit !bad }' "$RESULTS"; then
+  echo "wrk saw non-2xx answers (see the table)" >&2
   exit 1
 fi
