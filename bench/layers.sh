@@ -11,7 +11,7 @@
 # - ours: bench/server (target/release/bench_app), Rocket with our sealed
 #   session; Rocket's private cookie is /private of the same binary (its
 #   Δ /counter = /private - /plain; it has no read-only route); and
-#   /plain-private, /plain with the two headers our fairing adds (Vary,
+#   /vary, /plain with the two headers our fairing adds (Vary,
 #   Cache-Control) and no session, to tell their cost from the session's;
 # - actix-web + actix-session (CookieSessionStore, private) and axum +
 #   tower-sessions-cookie-store (private): bench/peers/, a Cargo workspace of
@@ -106,7 +106,7 @@ measure() {
   per_request[$server$route]=$(cg_per_request "${total1[$server$route]}" "$CG_TOTAL" "$N1" "$N2")
 }
 
-for route in /plain /counter /peek /private /plain-private; do measure ours "$route"; done
+for route in /plain /counter /peek /private /vary; do measure ours "$route"; done
 for server in actix axum; do
   for route in /plain /counter /peek; do measure "$server" "$route"; done
 done
@@ -127,8 +127,8 @@ echo "| actix-web + actix-session, \`CookieSessionStore\` private | $(delta acti
 echo "| axum + tower-sessions-cookie-store, private | $(delta axum /counter) | $(delta axum /peek) |"
 echo
 # What the two anti-caching headers cost by themselves in Rocket and hyper:
-# /plain-private is /plain with them set by the handler, no session.
-with_headers=${per_request[ours/plain-private]}
+# /vary is /plain with them set by the handler, no session.
+with_headers=${per_request[ours/vary]}
 headers=$((with_headers - per_request[ours/plain]))
 beyond() {
   local key=ours$1
@@ -145,14 +145,14 @@ echo "Targets (issue 13): ours Δ /counter $(k "$counter") ≤ Rocket private $(
   "ours Δ /peek $(k "$peek") ≤ 8k: $(verdict "$peek" 8000)."
 echo
 echo "Of ours, the two headers alone (\`Vary: Cookie\`, \`Cache-Control: private\` on /plain," \
-  "no session: /plain-private - /plain) cost $(k "$headers") in Rocket and hyper;" \
-  "ours beyond them (against /plain-private): Δ /counter $(beyond /counter), Δ /peek $(beyond /peek)."
+  "no session: /vary - /plain) cost $(k "$headers") in Rocket and hyper;" \
+  "ours beyond them (against /vary): Δ /counter $(beyond /counter), Δ /peek $(beyond /peek)."
 echo
 echo "Raw counts (total Ir of each run, and per request):"
 echo
 echo "| server | route | Ir, $N1 requests | Ir, $N2 requests | per request |"
 echo '|---|---|---:|---:|---:|'
-for key in ours/plain ours/counter ours/peek ours/private ours/plain-private \
+for key in ours/plain ours/counter ours/peek ours/private ours/vary \
   actix/plain actix/counter actix/peek axum/plain axum/counter axum/peek; do
   server=${key%%/*}
   route=/${key#*/}
