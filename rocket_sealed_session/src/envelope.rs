@@ -552,4 +552,65 @@ mod tests {
         assert_eq!(read.split().0, odd);
         assert_eq!(read_meta(&buf), None, "left to serde");
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(2048))]
+
+        /// On anything `write_envelope` writes, the fast reader gives what
+        /// serde gives, and leaves to serde exactly the ids it would have to
+        /// unescape.
+        #[test]
+        fn read_meta_agrees_with_serde_on_every_written_meta(
+            id in "[A-Za-z0-9_-]{0,30}|\\PC{0,12}",
+            iat: u64, exp: u64, seen: u64,
+            life: Option<u64>, checked: Option<u64>,
+            views: u32,
+        ) {
+            let meta = Meta { id, iat, exp, seen, life, checked };
+            let mut buf = Vec::new();
+            let data = write_envelope(&meta, &serde_json::json!({"views": views}), &mut buf).unwrap();
+            let by_serde: EnvelopeOwned<serde_json::Value> = serde_json::from_slice(&buf).unwrap();
+            match read_meta(&buf) {
+                Some((read, payload)) => {
+                    proptest::prop_assert_eq!(&read, &by_serde.split().0);
+                    proptest::prop_assert_eq!(payload, data);
+                }
+                None => proptest::prop_assert!(!meta.id.bytes().all(is_base64url)),
+            }
+        }
+
+        /// On an envelope with bytes replaced, inserted or removed, the fast
+        /// reader accepts nothing that serde would read otherwise: whenever
+        /// it gives a meta and the payload parses, serde reads the same meta.
+        #[test]
+        fn read_meta_accepts_nothing_serde_reads_otherwise(
+            edits in proptest::collection::vec(
+                (0usize..120, 0u8..3, proptest::sample::select(&b"0123456789\",:{}[] -.eEx_\\"[..])),
+                1..4,
+            ),
+        ) {
+            let meta = Meta { life: Some(30), ..meta(1_700_000_000, 1_700_000_100, 1_700_086_400) };
+            let mut buf = Vec::new();
+            write_envelope(&meta, &serde_json::json!({"views": 3}), &mut buf).unwrap();
+            for (at, kind, byte) in edits {
+                let at = at % (buf.len() + 1);
+                match kind {
+                    0 if at < buf.len() => buf[at] = byte,
+                    1 => buf.insert(at, byte),
+                    _ if at < buf.len() => drop(buf.remove(at)),
+                    _ => {}
+                }
+            }
+            if let Some((read, payload)) = read_meta(&buf) {
+                if serde_json::from_slice::<serde_json::Value>(&buf[payload]).is_ok() {
+                    let by_serde: Result<EnvelopeOwned<serde_json::Value>, _> =
+                        serde_json::from_slice(&buf);
+                    proptest::prop_assert!(by_serde.is_ok(), "{}", String::from_utf8_lossy(&buf));
+                    if let Ok(by_serde) = by_serde {
+                        proptest::prop_assert_eq!(read, by_serde.split().0);
+                    }
+                }
+            }
+        }
+    }
 }
