@@ -35,18 +35,11 @@ pub(crate) type Validator =
 /// Candidates with an unknown key id cost no AEAD work and are not counted.
 pub(crate) const MAX_AEAD_ATTEMPTS: usize = 256;
 
-/// The value of one `name=value` pair of a `Cookie` header if its name is
-/// exactly `name`.
-pub(crate) fn exact_name_value<'a>(pair: &'a str, name: &str) -> Option<&'a str> {
-    let (key, value) = split_pair(pair)?;
-    (key == name).then_some(value)
-}
-
 /// One `name=value` pair of a `Cookie` header: only ASCII space and tab
 /// around the pair and around the value are trimmed, as RFC 6265 does (no
 /// percent-decoding, no Unicode trimming, no case folding), and one pair of
 /// double quotes around the value is removed.
-fn split_pair(pair: &str) -> Option<(&str, &str)> {
+pub(crate) fn split_pair(pair: &str) -> Option<(&str, &str)> {
     let (key, value) = pair.trim_matches([' ', '\t']).split_once('=')?;
     let value = value.trim_matches([' ', '\t']);
     Some((key, value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value)))
@@ -68,22 +61,10 @@ pub(crate) struct CookieScan<'a> {
 }
 
 impl<'a> CookieScan<'a> {
-    /// Scans the raw `Cookie` headers once; reads Rocket's jar only when
-    /// the request has no `Cookie` header (see [`CookieSource`]).
+    /// Scans the request's cookies once (see [`CookieSource`]).
     pub(crate) fn of(req: &'a Request<'_>, name: &str) -> Self {
         let mut scan = CookieScan { first: None, more: Vec::new(), pieces: 0 };
-        let mut any_header = false;
-        for header in cookie_headers(req) {
-            any_header = true;
-            for (key, value) in header.split(';').filter_map(split_pair) {
-                scan.note(key, Cow::Borrowed(value), name);
-            }
-        }
-        if !any_header {
-            for cookie in req.cookies().iter() {
-                scan.note(cookie.name(), Cow::Owned(cookie.value().to_owned()), name);
-            }
-        }
+        CookieSource::of(req).for_each_pair(|key, value| scan.note(key, value, name));
         scan
     }
 
@@ -207,30 +188,40 @@ pub(crate) enum CookieSource<'a, 'r> {
 impl<'a, 'r> CookieSource<'a, 'r> {
     /// The source for `req`.
     pub(crate) fn of(req: &'a Request<'r>) -> Self {
-        match req.headers().contains("Cookie") {
-            true => CookieSource::Headers(req),
-            false => CookieSource::Jar(req),
+        match cookie_headers(req).next() {
+            Some(_) => CookieSource::Headers(req),
+            None => CookieSource::Jar(req),
+        }
+    }
+
+    /// Calls `f` with every `name=value` pair, in order: from the headers
+    /// by [`split_pair`]'s rules, or from the jar as the local client set it.
+    pub(crate) fn for_each_pair(&self, mut f: impl FnMut(&str, Cow<'a, str>)) {
+        match self {
+            CookieSource::Headers(req) => {
+                for header in cookie_headers(req) {
+                    for (key, value) in header.split(';').filter_map(split_pair) {
+                        f(key, Cow::Borrowed(value));
+                    }
+                }
+            }
+            CookieSource::Jar(req) => {
+                for cookie in req.cookies().iter() {
+                    f(cookie.name(), Cow::Owned(cookie.value().to_owned()));
+                }
+            }
         }
     }
 
     /// Every value of the cookie named exactly `name`, in order.
     pub(crate) fn values(&self, name: &str) -> Vec<Cow<'a, str>> {
-        match self {
-            CookieSource::Headers(req) => req
-                .headers()
-                .get("Cookie")
-                .flat_map(|header| header.split(';'))
-                .filter_map(|pair| exact_name_value(pair, name))
-                .map(Cow::Borrowed)
-                .collect(),
-            CookieSource::Jar(req) => req
-                .cookies()
-                .get(name)
-                .filter(|cookie| cookie.name() == name)
-                .map(|cookie| Cow::Owned(cookie.value().to_owned()))
-                .into_iter()
-                .collect(),
-        }
+        let mut values = Vec::new();
+        self.for_each_pair(|key, value| {
+            if key == name {
+                values.push(value);
+            }
+        });
+        values
     }
 }
 

@@ -38,7 +38,7 @@ use serde::Serialize;
 
 pub use crate::clock::ManualClock;
 use crate::envelope::{write_envelope, EnvelopeOwned, Meta};
-use crate::state::{exact_name_value, SessionState};
+use crate::state::{split_pair, SessionState};
 
 fn state(rocket: &Rocket<Orbit>) -> &SessionState {
     match rocket.state::<SessionState>() {
@@ -77,7 +77,7 @@ pub fn read_session<T: DeserializeOwned>(
     let name = sessions.cookie.name();
     headers.get("Set-Cookie").find_map(|set_cookie| {
         let pair = set_cookie.split(';').next()?;
-        let value = exact_name_value(pair, name)?;
+        let value = split_pair(pair).filter(|(key, _)| *key == name)?.1;
         let opened = sessions.sealer().open(value).ok()?;
         let envelope: EnvelopeOwned<T> = serde_json::from_slice(opened.plaintext()).ok()?;
         Some(envelope.split().1)
