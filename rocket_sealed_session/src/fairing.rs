@@ -309,19 +309,20 @@ fn seal_in_pieces(
 /// about 150 to 400 characters).
 const TYPICAL_VALUE_LEN: usize = 512;
 
-/// Adds the session's `Set-Cookie`s and removals for the piece cookies
-/// the request sent (`pieces_sent`, a bit set of indexes) that these no
-/// longer use, whatever `max_chunks` says now: it may have been lowered
-/// since the client's pieces were set.
+/// Makes the response private (`no-store`), then adds the session's
+/// `Set-Cookie`s and removals for the piece cookies the request sent
+/// (`pieces_sent`, a bit set of indexes) that these no longer use,
+/// whatever `max_chunks` says now: it may have been lowered since the
+/// client's pieces were set.
 fn send_cookies(
     res: &mut Response<'_>,
     sessions: &SessionState,
     seen: &SeenHeaders,
-    cookies: impl ExactSizeIterator<Item = String>,
+    mut cookies: impl ExactSizeIterator<Item = String>,
     pieces_sent: u32,
 ) {
+    make_private(res, seen, true);
     let used = cookies.len();
-    let mut cookies = cookies;
     if !seen.set_cookie && used == 1 {
         // The common case: one cookie, and the handler set none of its own.
         if let Some(only) = cookies.next() {
@@ -458,13 +459,11 @@ impl Fairing for Sessions {
             Action::Save => match seal(sessions, state, now) {
                 Ok(Sealed::Cookie(cookie)) => {
                     telemetry::sealed();
-                    make_private(res, &seen, true);
                     let cookie = std::iter::once(cookie);
                     return send_cookies(res, sessions, &seen, cookie, state.pieces_sent);
                 }
                 Ok(Sealed::Cookies(cookies)) => {
                     telemetry::sealed();
-                    make_private(res, &seen, true);
                     let cookies = cookies.into_iter();
                     return send_cookies(res, sessions, &seen, cookies, state.pieces_sent);
                 }
@@ -483,7 +482,6 @@ impl Fairing for Sessions {
         match action {
             Action::Remove => {
                 telemetry::removed();
-                make_private(res, &seen, true);
                 // The removal of the plain name, then of every piece the request sent.
                 let removal = std::iter::once(sessions.cookie.removal().to_owned());
                 send_cookies(res, sessions, &seen, removal, state.pieces_sent);

@@ -281,7 +281,7 @@ impl Sealer {
     /// cookie of this name sealed by one of our keys.
     pub fn open(&self, value: &str) -> Result<Opened, Error> {
         self.precheck(value)?;
-        self.open_format(value, VERSION, None)
+        self.open_prechecked(value)
     }
 
     /// [`Sealer::open`] for a value whose [`Sealer::precheck`] gave [`VERSION`].
