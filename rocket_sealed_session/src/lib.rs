@@ -12,6 +12,7 @@ mod error;
 mod fairing;
 mod guard;
 mod keys;
+mod memo;
 mod options;
 mod reload;
 mod revalidate;

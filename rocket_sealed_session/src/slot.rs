@@ -6,6 +6,7 @@
 //! re-parsing between guard calls), serializable for the fairing.
 
 use std::any::{Any, TypeId};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, TryLockError};
@@ -16,6 +17,7 @@ use serde::Serialize;
 use super::envelope::{write_envelope, ByteCounter, Meta};
 use super::error::Error;
 use super::keys::{KeyAge, KEY_ID_LEN};
+use super::memo::{per_thread, ThreadList};
 use super::seal::Sealer;
 
 /// A session payload with its type erased.
@@ -75,24 +77,13 @@ impl<T: Serialize + Default + Send + Sync + 'static> ErasedPayload for T {
 }
 
 /// `serde_json` of `T::default()`, computed once per type and kept for the
-/// life of the process (a few bytes per payload type). Each thread keeps
-/// the types it has looked up in a short list of its own, so the shared
-/// map is read once per thread and type.
+/// life of the process (a few bytes per payload type); read through a
+/// per-thread list ([`per_thread`]).
 fn default_json_of<T: Serialize + Default + 'static>() -> &'static [u8] {
     thread_local! {
-        static SEEN: std::cell::RefCell<Vec<(TypeId, &'static [u8])>> =
-            const { std::cell::RefCell::new(Vec::new()) };
+        static SEEN: ThreadList<TypeId, &'static [u8]> = const { RefCell::new(Vec::new()) };
     }
-    let key = TypeId::of::<T>();
-    let seen = |list: &Vec<(TypeId, &'static [u8])>| {
-        list.iter().find(|(id, _)| *id == key).map(|(_, json)| *json)
-    };
-    if let Some(json) = SEEN.with_borrow(seen) {
-        return json;
-    }
-    let json = shared_default_json_of::<T>();
-    SEEN.with_borrow_mut(|list| list.push((key, json)));
-    json
+    per_thread(&SEEN, TypeId::of::<T>(), shared_default_json_of::<T>)
 }
 
 /// The process-wide map behind [`default_json_of`].

@@ -31,6 +31,7 @@ mod enabled {
 
     use crate::error::Error;
     use crate::keys::{hex, KEY_ID_LEN};
+    use crate::memo::{per_thread, ThreadList};
 
     /// The handles of one key id's metrics, registered with the recorder
     /// once: every later cookie under the key costs three atomic updates.
@@ -42,45 +43,36 @@ mod enabled {
         latest: AtomicU64,
     }
 
-    type Registered = Vec<([u8; KEY_ID_LEN], Arc<KeyMetrics>)>;
-
     /// Every key id's handles, shared by all threads (so the maximum is one).
-    static ALL: Mutex<Registered> = Mutex::new(Vec::new());
+    static ALL: Mutex<Vec<([u8; KEY_ID_LEN], Arc<KeyMetrics>)>> = Mutex::new(Vec::new());
 
     thread_local! {
         /// This thread's copy of the handles it has used: no lock per request.
-        static MINE: RefCell<Registered> = const { RefCell::new(Vec::new()) };
-    }
-
-    fn find(list: &Registered, key_id: [u8; KEY_ID_LEN]) -> Option<Arc<KeyMetrics>> {
-        list.iter().find(|(id, _)| *id == key_id).map(|(_, metrics)| metrics.clone())
+        static MINE: ThreadList<[u8; KEY_ID_LEN], Arc<KeyMetrics>> =
+            const { RefCell::new(Vec::new()) };
     }
 
     /// The handles of `key_id`, registered on first use.
     fn of_key(key_id: [u8; KEY_ID_LEN]) -> Arc<KeyMetrics> {
-        if let Some(found) = MINE.with_borrow(|mine| find(mine, key_id)) {
-            return found;
-        }
-        let shared = {
+        per_thread(&MINE, key_id, || {
             let mut all = ALL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            find(&all, key_id).unwrap_or_else(|| {
-                let id = hex(&key_id);
-                let registered = Arc::new(KeyMetrics {
-                    opened: metrics::counter!("sealed_session_opened_total", "key_id" => id.clone()),
-                    last_seen: metrics::gauge!(
-                        "sealed_session_key_last_seen_seconds", "key_id" => id.clone()
-                    ),
-                    latest_deadline: metrics::gauge!(
-                        "sealed_session_key_latest_deadline_seconds", "key_id" => id
-                    ),
-                    latest: AtomicU64::new(0),
-                });
-                all.push((key_id, registered.clone()));
-                registered
-            })
-        };
-        MINE.with_borrow_mut(|mine| mine.push((key_id, shared.clone())));
-        shared
+            if let Some((_, known)) = all.iter().find(|(id, _)| *id == key_id) {
+                return known.clone();
+            }
+            let id = hex(&key_id);
+            let registered = Arc::new(KeyMetrics {
+                opened: metrics::counter!("sealed_session_opened_total", "key_id" => id.clone()),
+                last_seen: metrics::gauge!(
+                    "sealed_session_key_last_seen_seconds", "key_id" => id.clone()
+                ),
+                latest_deadline: metrics::gauge!(
+                    "sealed_session_key_latest_deadline_seconds", "key_id" => id
+                ),
+                latest: AtomicU64::new(0),
+            });
+            all.push((key_id, registered.clone()));
+            registered
+        })
     }
 
     pub(crate) fn opened(key_id: [u8; KEY_ID_LEN], now: u64, deadline: u64) {
