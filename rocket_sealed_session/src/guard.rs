@@ -20,6 +20,17 @@ use super::seal::Sealer;
 use super::slot::{Origin, Slot, SlotState};
 use super::state::SessionState;
 
+/// What a session would take if it were saved now ([`Session::sealed_size`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedSize {
+    /// Bytes of its whole `Set-Cookie` value as one cookie
+    /// ([`Session::sealed_len`]).
+    pub set_cookie_len: usize,
+    /// How many cookies it takes ([`Session::cookies_needed`]):
+    /// [`Error::TooLarge`] when it fits no allowed layout.
+    pub cookies: Result<usize, Error>,
+}
+
 /// The bounds a session payload type needs; implemented for every such type.
 pub trait SessionData: Serialize + DeserializeOwned + Default + Send + Sync + 'static {}
 impl<T: Serialize + DeserializeOwned + Default + Send + Sync + 'static> SessionData for T {}
@@ -264,8 +275,24 @@ impl<'r, T: SessionData> Session<'r, T> {
     ///
     /// [`Error::Payload`] when the payload does not serialize.
     pub fn sealed_len(&self) -> Result<usize, Error> {
+        self.sealed_size().map(|size| size.set_cookie_len)
+    }
+
+    /// [`Session::sealed_len`] and [`Session::cookies_needed`] from one
+    /// measurement of the session as it would be sealed now (the envelope
+    /// is measured, not written), for a page that shows both.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Payload`] when the payload does not serialize.
+    pub fn sealed_size(&self) -> Result<SealedSize, Error> {
         let (plaintext_len, max_age) = self.envelope_if_saved_now()?;
-        Ok(self.sessions.set_cookie_len(plaintext_len, max_age))
+        let sessions = self.sessions;
+        let value_len = Sealer::sealed_len(plaintext_len);
+        Ok(SealedSize {
+            set_cookie_len: sessions.set_cookie_len(plaintext_len, max_age),
+            cookies: pieces_needed(&sessions.cookie, value_len, max_age, sessions.max_chunks),
+        })
     }
 
     /// The envelope's length and the cookie's `Max-Age` if the session were
@@ -298,10 +325,7 @@ impl<'r, T: SessionData> Session<'r, T> {
     /// [`Error::TooLarge`] when it fits no allowed layout;
     /// [`Error::Payload`] when the payload does not serialize.
     pub fn cookies_needed(&self) -> Result<usize, Error> {
-        let (plaintext_len, max_age) = self.envelope_if_saved_now()?;
-        let sessions = self.sessions;
-        let value_len = Sealer::sealed_len(plaintext_len);
-        pieces_needed(&sessions.cookie, value_len, max_age, sessions.max_chunks)
+        self.sealed_size()?.cookies
     }
 
     /// The hex id of the key that opened this session's cookie, if any.

@@ -33,7 +33,7 @@ pub use csrf::{CsrfError, CsrfForm, CsrfSlot, CsrfStore, CsrfToken, NoFields, CS
 pub use envelope::Meta;
 pub use error::Error;
 pub use fairing::Sessions;
-pub use guard::{Session, SessionData};
+pub use guard::{SealedSize, Session, SessionData};
 pub use reload::{reload_keys, KeyReloader, Reloaded};
 pub use revalidate::{Revalidate, WhenCheckFails};
 pub use secret::Secret;

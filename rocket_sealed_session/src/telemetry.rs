@@ -34,7 +34,7 @@ mod enabled {
     use crate::memo::{per_thread, ThreadList};
 
     /// The handles of one key id's metrics, registered with the recorder
-    /// once: every later cookie under the key costs three atomic updates.
+    /// once: every later cookie under the key only updates them.
     struct KeyMetrics {
         opened: Counter,
         last_seen: Gauge,

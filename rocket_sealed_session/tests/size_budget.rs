@@ -32,6 +32,24 @@ fn try_store(session: Session<'_, Notes>, len: usize) -> (Status, String) {
     }
 }
 
+/// What `sealed_size` says of a payload of `len` bytes; one too big for
+/// the allowed layout is then not kept (the response stays a 200).
+#[get("/size/<len>")]
+fn size(session: Session<'_, Notes>, len: usize) -> String {
+    session.set(Notes { text: "n".repeat(len) });
+    match session.sealed_size() {
+        Ok(size) => match size.cookies {
+            Ok(cookies) => format!("{} {cookies}", size.set_cookie_len),
+            Err(Error::TooLarge { .. }) => {
+                session.set(Notes::default());
+                format!("{} too large", size.set_cookie_len)
+            }
+            Err(other) => other.to_string(),
+        },
+        Err(err) => err.to_string(),
+    }
+}
+
 #[get("/len")]
 fn len(session: Session<'_, Notes>) -> String {
     session.read(|n| n.text.len()).to_string()
@@ -40,7 +58,7 @@ fn len(session: Session<'_, Notes>) -> String {
 fn client() -> Client {
     let rocket = rocket::custom(figment("debug", &secret()))
         .attach(Sessions::fairing())
-        .mount("/", routes![store, try_store, len]);
+        .mount("/", routes![store, try_store, len, size]);
     Client::tracked(rocket).expect("launches")
 }
 
@@ -52,6 +70,21 @@ fn a_session_that_fits_is_sealed_and_its_reported_size_is_exact() {
     let reported: usize = response.into_string().and_then(|s| s.parse().ok()).unwrap_or(0);
     assert_eq!(reported, set_cookie.len());
     assert!(set_cookie.len() <= COOKIE_BUDGET);
+}
+
+/// One measurement gives both figures: the length of the `Set-Cookie`
+/// that is then sent and how many cookies it takes, or that it fits none.
+#[test]
+fn sealed_size_measures_the_set_cookie_that_is_sent_and_its_cookie_count() {
+    let client = client();
+    let response = client.get("/size/2000").dispatch();
+    let set_cookie = set_cookie_for(&response, "sid").expect("sealed");
+    let expected = format!("{} 1", set_cookie.len());
+    assert_eq!(response.into_string(), Some(expected));
+    let response = client.get("/size/5000").dispatch();
+    let body = response.into_string().unwrap_or_default();
+    let reported: usize = body.split(' ').next().and_then(|n| n.parse().ok()).unwrap_or(0);
+    assert!(body.ends_with(" too large") && reported > COOKIE_BUDGET, "{body}");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use super::data::{rfc3339, DemoSession, Flash};
 use super::settings::SessionLimits;
-use rocket_sealed_session::{CsrfToken, Session, COOKIE_BUDGET};
+use rocket_sealed_session::{CsrfToken, Session};
 
 /// A flash message as the page shows it.
 #[derive(Debug)]
@@ -160,19 +160,12 @@ fn panel(session: &Session<'_, DemoSession>, limits: &SessionLimits) -> Panel {
         Some(key_id) => key_id,
         None => "none yet (new session; sealed with the current key)".to_owned(),
     };
-    let sealed_len = session.sealed_len();
-    let cookie_bytes = match &sealed_len {
-        Ok(bytes) => bytes.to_string(),
+    let (cookie_bytes, cookies) = match session.sealed_size() {
+        Ok(size) => (size.set_cookie_len.to_string(), size.cookies),
         Err(err) => {
             log::warn!("cannot size the session cookie: {err}");
-            "unknown".to_owned()
+            ("unknown".to_owned(), Err(err))
         }
-    };
-    // A Set-Cookie within COOKIE_BUDGET is one cookie (the library's rule);
-    // only a bigger session is measured again, to count its pieces.
-    let cookies = match sealed_len {
-        Ok(bytes) if bytes <= COOKIE_BUDGET => Ok(1),
-        _ => session.cookies_needed(),
     };
     let cookies = match cookies {
         Ok(count) => Some(count),
