@@ -1,14 +1,13 @@
 //! Machine-readable endpoints: the session as JSON (read-only) and health.
 
-use std::io::Cursor;
-
 use rocket::http::{ContentType, Status};
 use rocket::response::{self, Responder};
 use rocket::serde::json::serde_json;
-use rocket::{get, routes, Request, Response, Route};
+use rocket::{get, routes, Request, Route};
 use serde::Serialize;
 
 use super::data::DemoSession;
+use super::view::with_content_type;
 use rocket_sealed_session::Session;
 
 /// Routes of this module.
@@ -30,9 +29,8 @@ struct SessionView {
 }
 
 /// A JSON body, as Rocket's `Json<T>` answers it (`application/json`, 500
-/// if it does not serialize), but built with its one Content-Type: `Json`
-/// makes a `text/plain` response and replaces the header, which costs
-/// more than serializing this struct.
+/// if it does not serialize), but built with its one Content-Type
+/// ([`with_content_type`]).
 struct JsonBody<T>(T);
 
 impl<'r, T: Serialize> Responder<'r, 'static> for JsonBody<T> {
@@ -41,7 +39,7 @@ impl<'r, T: Serialize> Responder<'r, 'static> for JsonBody<T> {
             log::error!("{} {}: the JSON did not serialize: {err}", req.method(), req.uri());
             Status::InternalServerError
         })?;
-        Response::build().header(ContentType::JSON).sized_body(body.len(), Cursor::new(body)).ok()
+        with_content_type(ContentType::JSON, body)
     }
 }
 

@@ -29,19 +29,20 @@ impl Page {
 impl<'r> Responder<'r, 'static> for Page {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         match self.0 {
-            // Built with its one Content-Type, rather than a `String`'s
-            // `text/plain` replaced by `(ContentType::HTML, html)`: the
-            // replacement costs more than all of this.
-            Ok(html) => Response::build()
-                .header(ContentType::HTML)
-                .sized_body(html.len(), Cursor::new(html))
-                .ok(),
+            Ok(html) => with_content_type(ContentType::HTML, html),
             Err(err) => {
                 log::error!("{} {}: the page did not render: {err}", req.method(), req.uri());
                 Err(Status::InternalServerError)
             }
         }
     }
+}
+
+/// A response of `body` built with its one `Content-Type`, rather than a
+/// `String`'s `text/plain` replaced afterwards (as `(ContentType, String)`
+/// and Rocket's `Json` do): the replacement costs more than all of this.
+pub fn with_content_type(content_type: ContentType, body: String) -> response::Result<'static> {
+    Response::build().header(content_type).sized_body(body.len(), Cursor::new(body)).ok()
 }
 
 /// HTML escaping as the pages have always had it (Tera's): `&`, `<`, `>`,
