@@ -68,6 +68,8 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+# shellcheck source=bench/lib/common.sh
+source bench/lib/common.sh
 
 QUICK=0
 DO_CALLGRIND=1
@@ -77,14 +79,7 @@ for arg in "$@"; do
     --quick) QUICK=1 ;;
     --no-wrk) DO_WRK=0 ;;
     --no-callgrind) DO_CALLGRIND=0 ;;
-    -h | --help)
-      awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0"
-      exit 0
-      ;;
-    *)
-      echo "unknown argument: $arg (try --help)" >&2
-      exit 2
-      ;;
+    *) bench_other_arg "$arg" ;;
   esac
 done
 
@@ -120,12 +115,7 @@ ROUTES=(/health /api/session /)
 need=(cargo python3 awk sort)
 [[ $DO_CALLGRIND == 1 ]] && need+=(valgrind)
 [[ $DO_WRK == 1 ]] && need+=(wrk curl node npm)
-for tool in "${need[@]}"; do
-  command -v "$tool" >/dev/null || {
-    echo "demo.sh needs '$tool' (apt-get install valgrind wrk curl nodejs npm python3)" >&2
-    exit 1
-  }
-done
+bench_need "apt-get install valgrind wrk curl nodejs npm python3" "${need[@]}"
 
 # The demo must not inherit the caller's configuration.
 while read -r var; do
@@ -134,36 +124,11 @@ done < <(compgen -e | grep -E '^(ROCKET|SESSION)_' || true)
 
 WORK=$(mktemp -d)
 PIDS=()
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in "${PIDS[@]}"; do
-    wait "$pid" 2>/dev/null || true
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
-log() { printf '::: %s\n' "$*" >&2; }
 
-make_secret() {
-  if command -v openssl >/dev/null; then
-    openssl rand -base64 32
-  else
-    head -c32 /dev/urandom | base64
-  fi
-}
 
-forget() { # pid: drop a finished process from the list the exit trap stops
-  local keep=() p
-  for p in "${PIDS[@]}"; do
-    [[ $p == "$1" ]] || keep+=("$p")
-  done
-  PIDS=("${keep[@]}")
-}
 
 # ---------------------------------------------------------------- build ---
 if [[ -n ${BENCH_BIN:-} ]]; then
@@ -317,11 +282,6 @@ PY
 
 client() { python3 "$WORK/client.py" "$@"; }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'; }
-verdict() { # value op threshold
-  awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {
-    ok = (op == ">=") ? (v >= t) : (v <= t); print ok ? "met" : "**not met**" }'
-}
 
 REPORT="$WORK/report.md"
 {
@@ -385,37 +345,10 @@ if [[ $DO_CALLGRIND == 1 ]]; then
 fi
 
 # ------------------------------------------------------------------ wrk ---
-start_express() { # port
-  (cd "$SEED" && exec env SESSION_SECRET="$SESSION_SECRET" PORT="$1" HOST=$HOST \
-    node app.js >"$WORK/express-$1.log" 2>&1) &
-  PIDS+=("$!")
-  LAST_PID=$!
-}
 
-# "name=value" of the seed's session cookie, from / (it counts a visit).
-express_cookie() {
-  local cookie
-  cookie=$(curl -s --max-time 5 -o /dev/null -D - "http://$HOST:$EXPRESS_PORT/" | tr -d '\r' |
-    awk 'tolower($1) == "set-cookie:" { sub(/^[^:]*: */, ""); sub(/;.*/, ""); print; exit }')
-  [[ -n $cookie ]] || {
-    echo "no Set-Cookie from Express" >&2
-    exit 1
-  }
-  printf '%s' "$cookie"
-}
 
-cpu_ticks() { # pid -> utime+stime in clock ticks
-  sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
-}
 
-field() { # "RESULT a=1 b=2" name
-  printf '%s\n' "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'
-}
 
-run_wrk() { # url cookie duration -> prints the RESULT line
-  BENCH_COOKIE=$2 timeout $(($3 + 30)) \
-    wrk -t1 -c"$CONNS" -d"$3s" --timeout 2s -s "$LUA" "$1" | grep '^RESULT'
-}
 
 if [[ $DO_WRK == 1 ]]; then
   start_demo "$DEMO_PORT"
@@ -433,7 +366,7 @@ if [[ $DO_WRK == 1 ]]; then
     "express|$EXPRESS_PID|http://$HOST:$EXPRESS_PORT/|Express seed /"
   )
   cookie_for() { # name
-    if [[ $1 == express ]]; then express_cookie; else client cookie "$DEMO_PORT"; fi
+    if [[ $1 == express ]]; then get_cookie "http://$HOST:$EXPRESS_PORT/"; else client cookie "$DEMO_PORT"; fi
   }
 
   RESULTS="$WORK/results.txt"

@@ -32,19 +32,14 @@
 # target/callgrind/layers/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib/common.sh
+source bench/lib/common.sh
 
 QUICK=0
 for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=1 ;;
-    -h | --help)
-      awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"
-      exit 0
-      ;;
-    *)
-      echo "unknown argument: $arg (try --help)" >&2
-      exit 2
-      ;;
+    *) bench_other_arg "$arg" ;;
   esac
 done
 if [[ $QUICK == 1 ]]; then

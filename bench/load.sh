@@ -26,19 +26,14 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+# shellcheck source=bench/lib/common.sh
+source bench/lib/common.sh
 
 QUICK=0
 for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=1 ;;
-    -h | --help)
-      awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0"
-      exit 0
-      ;;
-    *)
-      echo "unknown argument: $arg (try --help)" >&2
-      exit 2
-      ;;
+    *) bench_other_arg "$arg" ;;
   esac
 done
 
@@ -66,37 +61,14 @@ LUA="$ROOT/bench/session.lua"
 OUT_DIR="$ROOT/target/bench-load"
 CLK_TCK=$(getconf CLK_TCK)
 
-for tool in wrk curl node npm cargo awk sort; do
-  command -v "$tool" >/dev/null || {
-    echo "load.sh needs '$tool' (apt-get install wrk curl nodejs npm)" >&2
-    exit 1
-  }
-done
+bench_need "apt-get install wrk curl nodejs npm" wrk curl node npm cargo awk sort
 
 WORK=$(mktemp -d)
 PIDS=()
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in "${PIDS[@]}"; do
-    wait "$pid" 2>/dev/null || true
-  done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
-log() { printf '::: %s\n' "$*" >&2; }
 
-make_secret() {
-  if command -v openssl >/dev/null; then
-    openssl rand -base64 32
-  else
-    head -c32 /dev/urandom | base64
-  fi
-}
 
 # ---------------------------------------------------------------- build ---
 if [[ ${BENCH_NO_BUILD:-0} != 1 || ! -x $BIN ]]; then
@@ -120,12 +92,6 @@ start_ours() { # port
   LAST_PID=$!
 }
 
-start_express() { # port
-  (cd "$SEED" && exec env SESSION_SECRET="$SESSION_SECRET" PORT="$1" HOST=$HOST \
-    node app.js >"$WORK/express-$1.log" 2>&1) &
-  PIDS+=("$!")
-  LAST_PID=$!
-}
 
 wait_ready() { # url pid
   local i
@@ -141,14 +107,6 @@ wait_ready() { # url pid
   exit 1
 }
 
-# Drops a finished process from the list the exit trap stops.
-forget() { # pid
-  local keep=() p
-  for p in "${PIDS[@]}"; do
-    [[ $p == "$1" ]] || keep+=("$p")
-  done
-  PIDS=("${keep[@]}")
-}
 
 stop() { # pid
   kill "$1" 2>/dev/null || true
@@ -156,21 +114,7 @@ stop() { # pid
   forget "$1"
 }
 
-# "name=value" of the first Set-Cookie of a GET, or fail.
-get_cookie() { # url
-  local cookie
-  cookie=$(curl -s --max-time 5 -o /dev/null -D - "$1" | tr -d '\r' |
-    awk 'tolower($1) == "set-cookie:" { sub(/^[^:]*: */, ""); sub(/;.*/, ""); print; exit }')
-  [[ -n $cookie ]] || {
-    echo "no Set-Cookie from $1" >&2
-    exit 1
-  }
-  printf '%s' "$cookie"
-}
 
-cpu_ticks() { # pid -> utime+stime in clock ticks (fields 14 and 15)
-  sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
-}
 
 status_kb() { # pid field
   awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"
@@ -206,10 +150,6 @@ MODES=(cookie fresh)
 RESULTS="$WORK/results.txt"
 : >"$RESULTS"
 
-run_wrk() { # url cookie duration -> prints the RESULT line
-  BENCH_COOKIE=$2 timeout $(($3 + 30)) \
-    wrk -t1 -c"$CONNS" -d"$3s" --timeout 2s -s "$LUA" "$1" | grep '^RESULT'
-}
 
 # Like run_wrk, but ends after `limit` responses (or `max` seconds).
 run_wrk_count() { # url cookie max_seconds limit -> prints the RESULT line
@@ -230,9 +170,6 @@ run_wrk_count() { # url cookie max_seconds limit -> prints the RESULT line
   grep '^RESULT' "$out"
 }
 
-field() { # "RESULT a=1 b=2" name
-  printf '%s\n' "$1" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'
-}
 
 one_run() { # mode target pid url cookie round
   local mode=$1 name=$2 pid=$3 url=$4 cookie=$5 round=$6 before after line
@@ -326,11 +263,6 @@ stats() {
 }
 med() { stats "$1" "$2" "$3" | cut -d' ' -f1; }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'; }
-verdict() { # value op threshold
-  awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {
-    ok = (op == ">=") ? (v >= t) : (v <= t); print ok ? "met" : "**not met**" }'
-}
 
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
 pct() { # now then

@@ -52,19 +52,14 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+# shellcheck source=bench/lib/common.sh
+source bench/lib/common.sh
 
 SMOKE=0
 for arg in "$@"; do
   case "$arg" in
     --smoke) SMOKE=1 ;;
-    -h | --help)
-      awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0"
-      exit 0
-      ;;
-    *)
-      echo "unknown argument: $arg (try --help)" >&2
-      exit 2
-      ;;
+    *) bench_other_arg "$arg" ;;
   esac
 done
 
