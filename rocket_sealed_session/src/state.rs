@@ -61,10 +61,10 @@ pub(crate) struct CookieScan<'a> {
 }
 
 impl<'a> CookieScan<'a> {
-    /// Scans the request's cookies once (see [`CookieSource`]).
+    /// Scans the request's cookies once ([`for_each_cookie_pair`]).
     pub(crate) fn of(req: &'a Request<'_>, name: &str) -> Self {
         let mut scan = CookieScan { first: None, more: Vec::new(), pieces: 0 };
-        CookieSource::of(req).for_each_pair(|key, value| scan.note(key, value, name));
+        for_each_cookie_pair(req, |key, value| scan.note(key, value, name));
         scan
     }
 
@@ -174,55 +174,38 @@ impl KeyCell {
 /// and the digest of the payload's JSON as sealed.
 type Opening<T> = (Meta, T, Origin, Option<u64>);
 
-/// Where a request's cookies are read: its raw `Cookie` headers, or, only
-/// when it has none, Rocket's jar. Only Rocket's local client puts cookies
-/// in the jar without a `Cookie` header; a real request's jar is parsed
-/// from the header (percent-decoding names), so it is never read then.
-pub(crate) enum CookieSource<'a, 'r> {
-    /// The raw `Cookie` headers.
-    Headers(&'a Request<'r>),
-    /// Rocket's jar (the local client).
-    Jar(&'a Request<'r>),
+/// Calls `f` with every `name=value` pair of the request's cookies, in
+/// order: from its raw `Cookie` headers by [`split_pair`]'s rules, or, only
+/// when it has none, from Rocket's jar. Only Rocket's local client puts
+/// cookies in the jar without a `Cookie` header; a real request's jar is
+/// parsed from the header (percent-decoding names), so it is never read then.
+pub(crate) fn for_each_cookie_pair<'a>(
+    req: &'a Request<'_>,
+    mut f: impl FnMut(&str, Cow<'a, str>),
+) {
+    let mut any_header = false;
+    for header in cookie_headers(req) {
+        any_header = true;
+        for (key, value) in header.split(';').filter_map(split_pair) {
+            f(key, Cow::Borrowed(value));
+        }
+    }
+    if !any_header {
+        for cookie in req.cookies().iter() {
+            f(cookie.name(), Cow::Owned(cookie.value().to_owned()));
+        }
+    }
 }
 
-impl<'a, 'r> CookieSource<'a, 'r> {
-    /// The source for `req`.
-    pub(crate) fn of(req: &'a Request<'r>) -> Self {
-        match cookie_headers(req).next() {
-            Some(_) => CookieSource::Headers(req),
-            None => CookieSource::Jar(req),
+/// Every value of the cookie named exactly `name`, in order.
+fn cookie_values<'a>(req: &'a Request<'_>, name: &str) -> Vec<Cow<'a, str>> {
+    let mut values = Vec::new();
+    for_each_cookie_pair(req, |key, value| {
+        if key == name {
+            values.push(value);
         }
-    }
-
-    /// Calls `f` with every `name=value` pair, in order: from the headers
-    /// by [`split_pair`]'s rules, or from the jar as the local client set it.
-    pub(crate) fn for_each_pair(&self, mut f: impl FnMut(&str, Cow<'a, str>)) {
-        match self {
-            CookieSource::Headers(req) => {
-                for header in cookie_headers(req) {
-                    for (key, value) in header.split(';').filter_map(split_pair) {
-                        f(key, Cow::Borrowed(value));
-                    }
-                }
-            }
-            CookieSource::Jar(req) => {
-                for cookie in req.cookies().iter() {
-                    f(cookie.name(), Cow::Owned(cookie.value().to_owned()));
-                }
-            }
-        }
-    }
-
-    /// Every value of the cookie named exactly `name`, in order.
-    pub(crate) fn values(&self, name: &str) -> Vec<Cow<'a, str>> {
-        let mut values = Vec::new();
-        self.for_each_pair(|key, value| {
-            if key == name {
-                values.push(value);
-            }
-        });
-        values
-    }
+    });
+    values
 }
 
 /// The ready-to-use session machinery, managed by Rocket after ignite.
@@ -380,7 +363,7 @@ impl SessionState {
                 break;
             }
             let opened = match version {
-                VERSION_CHUNKED => self.open_pieces(sealer, value, &CookieSource::of(req)),
+                VERSION_CHUNKED => self.open_pieces(sealer, value, req),
                 _ => sealer.open_prechecked(value),
             };
             match opened.and_then(|opened| self.open_sealed::<T>(opened, now, req)) {
@@ -407,11 +390,11 @@ impl SessionState {
         &self,
         sealer: &Sealer,
         first: &str,
-        source: &CookieSource<'_, '_>,
+        req: &Request<'_>,
     ) -> Result<Opened, Error> {
         let mut rest: Vec<Cow<'_, str>> = Vec::new();
         for index in 1..MAX_CHUNKS {
-            let mut values = source.values(&self.cookie.chunk_name(index));
+            let mut values = cookie_values(req, &self.cookie.chunk_name(index));
             values.dedup();
             match values.len() {
                 0 => break,
